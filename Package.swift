@@ -1,0 +1,46 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Modelyard",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "yard", targets: ["yard"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        .target(name: "YardCore"),
+        .target(name: "YardStore", dependencies: [
+            "YardCore",
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .target(name: "YardBlobs", dependencies: ["YardCore"]),
+        .target(name: "YardTracking", dependencies: ["YardCore", "YardStore"]),
+        .target(name: "YardServer", dependencies: [
+            "YardCore", "YardStore", "YardBlobs", "YardTracking",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        .target(name: "YardCLI", dependencies: [
+            "YardCore", "YardServer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "yard", dependencies: ["YardCLI"]),
+        .testTarget(name: "YardTests", dependencies: [
+            "YardCore", "YardStore", "YardBlobs", "YardTracking", "YardServer",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+    ]
+)

@@ -1,0 +1,22 @@
+import ArgumentParser
+
+/// The `yard` command line: one binary for the server and every client-side tool.
+public struct YardCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "yard",
+        abstract: "Modelyard: data, experiments, models and serving for machine learning, in one binary.",
+        discussion: """
+            Start the tracking server (MLflow-compatible) on the embedded store:
+              yard server
+            then point any MLflow client at it:
+              MLFLOW_TRACKING_URI=http://127.0.0.1:5000 python train.py
+            """,
+        subcommands: [ServerCommand.self])
+
+    public init() {}
+
+    /// Entry point for the executable: parses the process arguments and runs the chosen command.
+    public static func start() async {
+        await main()
+    }
+}

@@ -1,0 +1,108 @@
+/// MLflow's server-side validation rules. They live in the core so every store and API enforces the
+/// same limits, and the messages match what the MLflow client and its users expect to read.
+public enum Validation {
+    public static let maxEntityKeyLength = 250
+    public static let maxParamValueLength = 6000
+    public static let maxTagValueLength = 8000
+    public static let maxExperimentNameLength = 500
+    public static let maxExperimentTagValueLength = 20000
+    public static let maxBatchMetrics = 1000
+    public static let maxBatchParams = 100
+    public static let maxBatchTags = 100
+    public static let maxBatchTotal = 1000
+    public static let maxRunSearchResults = 50000
+    public static let maxExperimentSearchResults = 50000
+    /// The SQL store clamps infinities so they survive a REAL column round-trip.
+    public static let largestFiniteDouble = 1.7976931348623157e308
+
+    /// Validates a metric, param or tag key; `kind` names it in the message ("Metric name", "Param key", "key").
+    public static func validateKey(_ key: String, kind: String = "key") throws(YardError) {
+        if key.isEmpty {
+            throw .missingParameter("key")
+        }
+        if key.count > maxEntityKeyLength {
+            throw .invalid("'\(kind)' exceeds the maximum length of \(maxEntityKeyLength) characters")
+        }
+        for scalar in key.unicodeScalars where !isAllowedKeyScalar(scalar) {
+            throw .invalid("Invalid value \"\(key)\" for parameter 'key' supplied: Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).")
+        }
+        let normalized = normalizedPath(key)
+        if normalized != key {
+            throw .invalid("Invalid value \"\(key)\" for parameter 'key' supplied: Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to '\(normalized)'")
+        }
+    }
+
+    private static func isAllowedKeyScalar(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case "_", "-", ".", " ", ":", "/": return true
+        default: return scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+        }
+    }
+
+    /// POSIX-style normalisation as Python's `posixpath.normpath`, so keys like `a/../b` are caught.
+    public static func normalizedPath(_ path: String) -> String {
+        if path.isEmpty { return "." }
+        let absolute = path.hasPrefix("/")
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == ".." {
+                if let last = parts.last, last != ".." {
+                    parts.removeLast()
+                } else if !absolute {
+                    parts.append(part)
+                }
+                continue
+            }
+            parts.append(part)
+        }
+        var result = parts.joined(separator: "/")
+        if absolute {
+            // POSIX keeps exactly two leading slashes, but MLflow keys never start with one anyway.
+            result = (path.hasPrefix("//") && !path.hasPrefix("///") ? "//" : "/") + result
+        }
+        return result.isEmpty ? "." : result
+    }
+
+    public static func validateExperimentName(_ name: String?) throws(YardError) -> String {
+        guard let name, !name.isEmpty else { throw .missingParameter("name") }
+        if name.count > maxExperimentNameLength {
+            throw .invalid("Experiment name exceeds the maximum length of \(maxExperimentNameLength) characters")
+        }
+        return name
+    }
+
+    public static func clampedMetricValue(_ value: Double) -> Double {
+        if value == .infinity { return largestFiniteDouble }
+        if value == -.infinity { return -largestFiniteDouble }
+        return value
+    }
+
+    public static func truncated(_ value: String, to limit: Int) -> String {
+        value.count > limit ? String(value.prefix(limit)) : value
+    }
+
+    public static func validateBatchSize(metrics: Int, params: Int, tags: Int) throws(YardError) {
+        if metrics > maxBatchMetrics {
+            throw .invalid("A batch logging request can contain at most \(maxBatchMetrics) metrics. Got \(metrics) metrics. Please split up metrics across multiple requests and try again.")
+        }
+        if params > maxBatchParams {
+            throw .invalid("A batch logging request can contain at most \(maxBatchParams) params. Got \(params) params. Please split up params across multiple requests and try again.")
+        }
+        if tags > maxBatchTags {
+            throw .invalid("A batch logging request can contain at most \(maxBatchTags) tags. Got \(tags) tags. Please split up tags across multiple requests and try again.")
+        }
+        let total = metrics + params + tags
+        if total > maxBatchTotal {
+            throw .invalid("A batch logging request can contain at most \(maxBatchTotal) total metrics, params and tags. Got \(total). Please split up across multiple requests and try again.")
+        }
+    }
+
+    public static func validateMaxResults(_ value: Int64?, limit: Int, default defaultValue: Int) throws(YardError) -> Int {
+        guard let value else { return defaultValue }
+        if value <= 0 || value > Int64(limit) {
+            throw .invalid("Invalid value \(value) for parameter 'max_results' supplied. It must be a positive integer at most \(limit).")
+        }
+        return Int(value)
+    }
+}

@@ -1,0 +1,113 @@
+import YardCore
+
+/// Domain values in MLflow's JSON shapes: snake_case, int64 as numbers, enums by name, unset fields omitted.
+enum MLflowJSON {
+    static func tags(_ tags: [Tag]) -> JSONValue {
+        .array(tags.map { .object([("key", .string($0.key)), ("value", .string($0.value))]) })
+    }
+
+    static func experiment(_ experiment: Experiment) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("experiment_id", .string(experiment.experimentId)),
+            ("name", .string(experiment.name)),
+            ("artifact_location", .string(experiment.artifactLocation)),
+            ("lifecycle_stage", .string(experiment.lifecycleStage.rawValue)),
+            ("last_update_time", .int(experiment.lastUpdateTime)),
+            ("creation_time", .int(experiment.creationTime)),
+        ]
+        if !experiment.tags.isEmpty { members.append(("tags", tags(experiment.tags))) }
+        return .object(members)
+    }
+
+    static func runInfo(_ info: RunInfo) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("run_id", .string(info.runId)),
+            ("run_uuid", .string(info.runId)),
+            ("run_name", .string(info.runName)),
+            ("experiment_id", .string(info.experimentId)),
+            ("user_id", .string(info.userId)),
+            ("status", .string(info.status.rawValue)),
+        ]
+        if let start = info.startTime { members.append(("start_time", .int(start))) }
+        if let end = info.endTime { members.append(("end_time", .int(end))) }
+        members.append(("artifact_uri", .string(info.artifactUri)))
+        members.append(("lifecycle_stage", .string(info.lifecycleStage.rawValue)))
+        return .object(members)
+    }
+
+    static func metric(_ metric: Metric, runId: String? = nil) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("key", .string(metric.key)),
+            ("value", .double(metric.value)),
+            ("timestamp", .int(metric.timestamp)),
+            ("step", .int(metric.step)),
+        ]
+        if let name = metric.datasetName { members.append(("dataset_name", .string(name))) }
+        if let digest = metric.datasetDigest { members.append(("dataset_digest", .string(digest))) }
+        if let model = metric.modelId { members.append(("model_id", .string(model))) }
+        if let runId { members.append(("run_id", .string(runId))) }
+        return .object(members)
+    }
+
+    static func dataset(_ dataset: Dataset) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("name", .string(dataset.name)),
+            ("digest", .string(dataset.digest)),
+            ("source_type", .string(dataset.sourceType)),
+            ("source", .string(dataset.source)),
+        ]
+        if let schema = dataset.schema { members.append(("schema", .string(schema))) }
+        if let profile = dataset.profile { members.append(("profile", .string(profile))) }
+        return .object(members)
+    }
+
+    static func run(_ run: Run) -> JSONValue {
+        var data: [(String, JSONValue)] = []
+        if !run.metrics.isEmpty { data.append(("metrics", .array(run.metrics.map { metric($0) }))) }
+        if !run.params.isEmpty { data.append(("params", tags(run.params))) }
+        if !run.tags.isEmpty { data.append(("tags", tags(run.tags))) }
+        var inputs: [(String, JSONValue)] = []
+        if !run.datasetInputs.isEmpty {
+            inputs.append(("dataset_inputs", .array(run.datasetInputs.map { input in
+                var members: [(String, JSONValue)] = []
+                if !input.tags.isEmpty { members.append(("tags", tags(input.tags))) }
+                members.append(("dataset", dataset(input.dataset)))
+                return .object(members)
+            })))
+        }
+        if !run.modelInputs.isEmpty {
+            inputs.append(("model_inputs", .array(run.modelInputs.map { .object([("model_id", .string($0))]) })))
+        }
+        var outputs: [(String, JSONValue)] = []
+        if !run.modelOutputs.isEmpty {
+            outputs.append(("model_outputs", .array(run.modelOutputs.map {
+                .object([("model_id", .string($0.modelId)), ("step", .int($0.step))])
+            })))
+        }
+        return .object([
+            ("info", runInfo(run.info)),
+            ("data", .object(data)),
+            ("inputs", .object(inputs)),
+            ("outputs", .object(outputs)),
+        ])
+    }
+
+    static func fileInfo(path: String, entry: ArtifactEntryJSON) -> JSONValue {
+        var members: [(String, JSONValue)] = [("path", .string(path)), ("is_dir", .bool(entry.isDirectory))]
+        if let size = entry.size { members.append(("file_size", .int(size))) }
+        return .object(members)
+    }
+
+    /// `{"items": [...], "next_page_token": "..."}` with both omitted when empty, as MLflow does.
+    static func page(_ key: String, _ items: [JSONValue], nextPageToken: String?) -> JSONValue {
+        var members: [(String, JSONValue)] = []
+        if !items.isEmpty { members.append((key, .array(items))) }
+        if let token = nextPageToken { members.append(("next_page_token", .string(token))) }
+        return .object(members)
+    }
+}
+
+struct ArtifactEntryJSON {
+    var isDirectory: Bool
+    var size: Int64?
+}

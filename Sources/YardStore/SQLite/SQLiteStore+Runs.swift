@@ -1,0 +1,306 @@
+import Foundation
+import GRDB
+import YardCore
+
+extension SQLiteStore {
+    public func createRun(_ info: RunInfo, tags: [Tag]) async throws {
+        let experimentNumber = try Self.experimentNumber(info.experimentId)
+        try await write { db in
+            let experiment = try Self.requireExperiment(db, experimentNumber, info.experimentId)
+            try Self.requireActive(experiment)
+            try db.execute(
+                sql: """
+                    INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active')
+                    """,
+                arguments: [info.runId, experimentNumber, info.runName, info.userId, info.status.rawValue,
+                            info.startTime, info.endTime, info.artifactUri])
+            try Self.upsertTags(db, runId: info.runId, tags: tags)
+        }
+    }
+
+    public func run(id: String) async throws -> Run {
+        try await read { db in
+            guard let run = try Self.loadRuns(db, ids: [id]).first else {
+                throw YardError.notFound("Run with id=\(id) not found")
+            }
+            return run
+        }
+    }
+
+    public func updateRun(id: String, status: RunStatus?, endTime: Int64?, runName: String?) async throws -> RunInfo {
+        try await write { db in
+            var info = try Self.requireActiveRun(db, id)
+            if let status { info.status = status }
+            if let endTime { info.endTime = endTime }
+            if let runName, !runName.isEmpty {
+                info.runName = runName
+                try Self.upsertTags(db, runId: id, tags: [Tag(key: ReservedTags.runName, value: runName)])
+            }
+            try db.execute(sql: "UPDATE runs SET status = ?, end_time = ?, name = ? WHERE run_uuid = ?",
+                           arguments: [info.status.rawValue, info.endTime, info.runName, id])
+            return info
+        }
+    }
+
+    public func setRunLifecycle(id: String, to stage: LifecycleStage) async throws {
+        try await write { db in
+            guard try Self.loadRunInfo(db, id) != nil else {
+                throw YardError.notFound("Run with id=\(id) not found")
+            }
+            try db.execute(sql: "UPDATE runs SET lifecycle_stage = ? WHERE run_uuid = ?", arguments: [stage.rawValue, id])
+        }
+    }
+
+    public func logBatch(runId: String, metrics: [Metric], params: [Param], tags: [Tag]) async throws {
+        try await write { db in
+            _ = try Self.requireActiveRun(db, runId)
+            try Self.insertParams(db, runId: runId, params: params)
+            try Self.insertMetrics(db, runId: runId, metrics: metrics)
+            try Self.upsertTags(db, runId: runId, tags: tags)
+        }
+    }
+
+    public func deleteRunTag(runId: String, key: String) async throws {
+        try await write { db in
+            _ = try Self.requireActiveRun(db, runId)
+            try db.execute(sql: "DELETE FROM tags WHERE run_uuid = ? AND key = ?", arguments: [runId, key])
+            if db.changesCount == 0 {
+                throw YardError.notFound("No tag with name: \(key) in run with id \(runId)")
+            }
+        }
+    }
+
+    public func logInputs(runId: String, datasets: [DatasetInput], modelIds: [String]) async throws {
+        try await write { db in
+            let info = try Self.requireActiveRun(db, runId)
+            let experimentNumber = try Self.experimentNumber(info.experimentId)
+            var position = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(position), -1) + 1 FROM run_dataset_inputs WHERE run_uuid = ?", arguments: [runId]) ?? 0
+            for input in datasets {
+                let dataset = input.dataset
+                // Datasets are shared per experiment by (name, digest), as MLflow does.
+                let datasetId: String
+                if let existing = try String.fetchOne(db, sql: "SELECT dataset_uuid FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?",
+                                                      arguments: [experimentNumber, dataset.name, dataset.digest]) {
+                    datasetId = existing
+                } else {
+                    datasetId = Identifiers.newRunId()
+                    try db.execute(
+                        sql: """
+                            INSERT INTO datasets (dataset_uuid, experiment_id, name, digest, source_type, source, schema, profile)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [datasetId, experimentNumber, dataset.name, dataset.digest, dataset.sourceType,
+                                    dataset.source, dataset.schema, dataset.profile])
+                }
+                try db.execute(sql: "INSERT OR IGNORE INTO run_dataset_inputs (run_uuid, dataset_uuid, position) VALUES (?, ?, ?)",
+                               arguments: [runId, datasetId, position])
+                position += 1
+                for tag in input.tags {
+                    try db.execute(sql: "INSERT OR REPLACE INTO run_dataset_input_tags (run_uuid, dataset_uuid, key, value) VALUES (?, ?, ?, ?)",
+                                   arguments: [runId, datasetId, tag.key, tag.value])
+                }
+            }
+            for modelId in modelIds {
+                try db.execute(sql: "INSERT OR IGNORE INTO run_model_inputs (run_uuid, model_id) VALUES (?, ?)", arguments: [runId, modelId])
+            }
+        }
+    }
+
+    public func logOutputs(runId: String, models: [ModelOutput]) async throws {
+        try await write { db in
+            _ = try Self.requireActiveRun(db, runId)
+            for model in models {
+                try db.execute(sql: "INSERT OR IGNORE INTO run_model_outputs (run_uuid, model_id, step) VALUES (?, ?, ?)",
+                               arguments: [runId, model.modelId, model.step])
+            }
+        }
+    }
+
+    public func searchRuns(_ query: RunQuery) async throws -> Page<Run> {
+        let offset = try PageToken.decodeOffset(query.pageToken)
+        let pageSize = query.maxResults
+        let statement = try RunSearchSQL.selectIds(query, limit: pageSize + 1, offset: offset)
+        let runs = try await read { db in
+            let ids = try String.fetchAll(db, sql: statement.sql, arguments: StatementArguments(statement.arguments))
+            return try Self.loadRuns(db, ids: ids)
+        }
+        return Page(items: Array(runs.prefix(pageSize)),
+                    nextPageToken: PageToken.next(offset: offset, pageSize: pageSize, fetched: runs.count))
+    }
+
+    public func metricHistory(runId: String, key: String, maxResults: Int?, pageToken: String?) async throws -> Page<Metric> {
+        let offset = try PageToken.decodeOffset(pageToken)
+        return try await read { db in
+            guard try Self.loadRunInfo(db, runId) != nil else {
+                throw YardError.notFound("Run with id=\(runId) not found")
+            }
+            var sql = """
+                SELECT key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM metrics
+                WHERE run_uuid = ? AND key = ? ORDER BY timestamp, step, value
+                """
+            if let maxResults { sql += " LIMIT \(maxResults + 1) OFFSET \(offset)" }
+            let metrics = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [runId, key]).map(Self.metric)
+            guard let maxResults else { return Page(items: metrics, nextPageToken: nil) }
+            return Page(items: Array(metrics.prefix(maxResults)),
+                        nextPageToken: PageToken.next(offset: offset, pageSize: maxResults, fetched: metrics.count))
+        }
+    }
+
+    // MARK: Writes inside a transaction
+
+    static func requireActiveRun(_ db: Database, _ id: String) throws -> RunInfo {
+        guard let info = try loadRunInfo(db, id) else {
+            throw YardError.notFound("Run with id=\(id) not found")
+        }
+        if info.lifecycleStage != .active {
+            throw YardError.invalid("The run \(id) must be in the 'active' state. Current state is \(info.lifecycleStage.rawValue).")
+        }
+        return info
+    }
+
+    static func upsertTags(_ db: Database, runId: String, tags: [Tag]) throws {
+        guard !tags.isEmpty else { return }
+        let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO tags (run_uuid, key, value) VALUES (?, ?, ?)")
+        for tag in tags {
+            try statement.execute(arguments: [runId, tag.key, tag.value])
+            if tag.key == ReservedTags.runName {
+                try db.execute(sql: "UPDATE runs SET name = ? WHERE run_uuid = ?", arguments: [tag.value, runId])
+            }
+        }
+    }
+
+    /// Params are write-once: the same value again is a no-op, a different one is refused and the
+    /// whole batch with it (the transaction rolls back).
+    static func insertParams(_ db: Database, runId: String, params: [Param]) throws {
+        guard !params.isEmpty else { return }
+        let insert = try db.cachedStatement(sql: "INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+        let existing = try db.cachedStatement(sql: "SELECT value FROM params WHERE run_uuid = ? AND key = ?")
+        for param in params {
+            try insert.execute(arguments: [runId, param.key, param.value])
+            if db.changesCount == 0, let old = try String.fetchOne(existing, arguments: [runId, param.key]), old != param.value {
+                throw YardError.invalid("Changing param values is not allowed. Param with key='\(param.key)' was already logged with value='\(old)' for run ID='\(runId)'. Attempted logging new value '\(param.value)'.")
+            }
+        }
+    }
+
+    static func insertMetrics(_ db: Database, runId: String, metrics: [Metric]) throws {
+        guard !metrics.isEmpty else { return }
+        let insert = try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO metrics (run_uuid, key, timestamp, step, value, is_nan, model_id, dataset_name, dataset_digest)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        // The latest point per key is the greatest (step, timestamp, value); NaN counts as the smallest value.
+        let latest = try db.cachedStatement(sql: """
+            INSERT INTO latest_metrics (run_uuid, key, timestamp, step, value, is_nan, model_id, dataset_name, dataset_digest)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (run_uuid, key) DO UPDATE SET
+                timestamp = excluded.timestamp, step = excluded.step, value = excluded.value, is_nan = excluded.is_nan,
+                model_id = excluded.model_id, dataset_name = excluded.dataset_name, dataset_digest = excluded.dataset_digest
+            WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)
+            """)
+        var newest: [String: Metric] = [:]
+        for metric in metrics {
+            let isNaN = metric.value.isNaN
+            let value = isNaN ? 0 : Validation.clampedMetricValue(metric.value)
+            let arguments: StatementArguments = [runId, metric.key, metric.timestamp, metric.step, value, isNaN ? 1 : 0,
+                                                 metric.modelId, metric.datasetName, metric.datasetDigest]
+            try insert.execute(arguments: arguments)
+            if let current = newest[metric.key], !isNewer(metric, than: current) { continue }
+            newest[metric.key] = metric
+        }
+        for metric in newest.values {
+            let isNaN = metric.value.isNaN
+            let value = isNaN ? 0 : Validation.clampedMetricValue(metric.value)
+            try latest.execute(arguments: [runId, metric.key, metric.timestamp, metric.step, value, isNaN ? 1 : 0,
+                                           metric.modelId, metric.datasetName, metric.datasetDigest])
+        }
+    }
+
+    private static func isNewer(_ a: Metric, than b: Metric) -> Bool {
+        let av = a.value.isNaN ? 0 : a.value
+        let bv = b.value.isNaN ? 0 : b.value
+        return (a.step, a.timestamp, av) > (b.step, b.timestamp, bv)
+    }
+
+    // MARK: Reads
+
+    static let runColumns = "run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage"
+
+    static func runInfo(_ row: Row) -> RunInfo {
+        RunInfo(runId: row[0], runName: row[2], experimentId: String(row[1] as Int64), userId: row[3],
+                status: RunStatus(rawValue: row[4]) ?? .running, startTime: row[5], endTime: row[6],
+                artifactUri: row[7], lifecycleStage: LifecycleStage(rawValue: row[8]) ?? .active)
+    }
+
+    static func metric(_ row: Row) -> Metric {
+        let isNaN: Bool = row[2]
+        return Metric(key: row[0], value: isNaN ? .nan : row[1], timestamp: row[3], step: row[4],
+                      modelId: row[5], datasetName: row[6], datasetDigest: row[7])
+    }
+
+    static func loadRunInfo(_ db: Database, _ id: String) throws -> RunInfo? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(runColumns) FROM runs WHERE run_uuid = ?"), arguments: [id]).map(runInfo)
+    }
+
+    /// Loads whole runs in the order of `ids`, fetching each child table once per chunk of ids.
+    static func loadRuns(_ db: Database, ids: [String]) throws -> [Run] {
+        var runs: [Run] = []
+        runs.reserveCapacity(ids.count)
+        let chunkSize = 500
+        var start = 0
+        while start < ids.count {
+            let chunk = Array(ids[start..<min(start + chunkSize, ids.count)])
+            runs += try loadRunChunk(db, ids: chunk)
+            start += chunkSize
+        }
+        return runs
+    }
+
+    private static func loadRunChunk(_ db: Database, ids: [String]) throws -> [Run] {
+        let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ",")
+        let arguments = StatementArguments(ids)
+        var byId: [String: Run] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT \(runColumns) FROM runs WHERE run_uuid IN (\(placeholders))", arguments: arguments) {
+            let info = runInfo(row)
+            byId[info.runId] = Run(info: info)
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT run_uuid, key, value FROM params WHERE run_uuid IN (\(placeholders)) ORDER BY run_uuid, key", arguments: arguments) {
+            byId[row[0]]?.params.append(Param(key: row[1], value: row[2]))
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT run_uuid, key, value FROM tags WHERE run_uuid IN (\(placeholders)) ORDER BY run_uuid, key", arguments: arguments) {
+            byId[row[0]]?.tags.append(Tag(key: row[1], value: row[2]))
+        }
+        for row in try Row.fetchAll(db, sql: """
+            SELECT run_uuid, key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest
+            FROM latest_metrics WHERE run_uuid IN (\(placeholders)) ORDER BY run_uuid, key
+            """, arguments: arguments) {
+            let isNaN: Bool = row[3]
+            byId[row[0]]?.metrics.append(Metric(key: row[1], value: isNaN ? .nan : row[2], timestamp: row[4], step: row[5],
+                                                modelId: row[6], datasetName: row[7], datasetDigest: row[8]))
+        }
+        var inputTags: [String: [Tag]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT run_uuid, dataset_uuid, key, value FROM run_dataset_input_tags WHERE run_uuid IN (\(placeholders)) ORDER BY key", arguments: arguments) {
+            inputTags["\(row[0] as String)/\(row[1] as String)", default: []].append(Tag(key: row[2], value: row[3]))
+        }
+        for row in try Row.fetchAll(db, sql: """
+            SELECT i.run_uuid, d.dataset_uuid, d.name, d.digest, d.source_type, d.source, d.schema, d.profile
+            FROM run_dataset_inputs i JOIN datasets d ON d.dataset_uuid = i.dataset_uuid
+            WHERE i.run_uuid IN (\(placeholders)) ORDER BY i.run_uuid, i.position
+            """, arguments: arguments) {
+            let dataset = Dataset(name: row[2], digest: row[3], sourceType: row[4], source: row[5], schema: row[6], profile: row[7])
+            let runId: String = row[0]
+            let datasetId: String = row[1]
+            byId[runId]?.datasetInputs.append(DatasetInput(tags: inputTags["\(runId)/\(datasetId)"] ?? [], dataset: dataset))
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT run_uuid, model_id FROM run_model_inputs WHERE run_uuid IN (\(placeholders))", arguments: arguments) {
+            byId[row[0]]?.modelInputs.append(row[1])
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT run_uuid, model_id, step FROM run_model_outputs WHERE run_uuid IN (\(placeholders))", arguments: arguments) {
+            byId[row[0]]?.modelOutputs.append(ModelOutput(modelId: row[1], step: row[2]))
+        }
+        return ids.compactMap { byId[$0] }
+    }
+}
+
+extension SQLiteStore: TrackingStore {}
