@@ -27,7 +27,7 @@ public enum Validation {
             throw .invalid("Invalid value \"\(key)\" for parameter 'key' supplied: Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).")
         }
         let normalized = normalizedPath(key)
-        if normalized != key {
+        if normalized != key || normalized == "." || normalized.hasPrefix("..") || normalized.hasPrefix("/") {
             throw .invalid("Invalid value \"\(key)\" for parameter 'key' supplied: Names may be treated as files in certain cases, and must not resolve to other names when treated as such. This name would resolve to '\(normalized)'")
         }
     }
