@@ -18,8 +18,9 @@ public enum PageToken {
         return offset
     }
 
-    /// Token for the page after `offset` if the store returned one item more than the page holds.
+    /// Token for the page after `offset` whenever this page is full, as MLflow's stores do (a full last
+    /// page is followed by one empty page; clients and MLflow's own tests expect exactly that).
     public static func next(offset: Int, pageSize: Int, fetched: Int) -> String? {
-        fetched > pageSize ? encode(offset: offset + pageSize) : nil
+        fetched >= pageSize ? encode(offset: offset + pageSize) : nil
     }
 }

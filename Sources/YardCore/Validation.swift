@@ -94,7 +94,7 @@ public enum Validation {
         }
         let total = metrics + params + tags
         if total > maxBatchTotal {
-            throw .invalid("A batch logging request can contain at most \(maxBatchTotal) total metrics, params and tags. Got \(total). Please split up across multiple requests and try again.")
+            throw .invalid("A batch logging request can contain at most \(maxBatchTotal) metrics, params, and tags. Got \(total) metrics, params, and tags. Please split up metrics, params, and tags across multiple requests and try again.")
         }
     }
 

@@ -11,7 +11,7 @@ struct RequestFields {
 
     private let source: Source
     /// Prefix for nested field names in messages, e.g. `metrics[3].`.
-    private let path: String
+    let path: String
 
     init(json members: [(String, JSONValue)], path: String = "") {
         self.source = .json(members)

@@ -88,9 +88,8 @@ extension MLflowRoutes {
 extension RequestFields {
     func metric() throws(YardError) -> Metric {
         let key = try required("key")
-        guard let value = try double("value") else { throw .missingParameter("value") }
-        guard let timestamp = try int64("timestamp") else { throw .missingParameter("timestamp") }
-        return Metric(key: key, value: value, timestamp: timestamp, step: try int64("step") ?? 0,
+        guard let value = try double("value") else { throw .missingParameter(path + "value") }
+        return Metric(key: key, value: value, timestamp: try requiredInt64("timestamp"), step: try int64("step") ?? 0,
                       modelId: try string("model_id"), datasetName: try string("dataset_name"),
                       datasetDigest: try string("dataset_digest"))
     }

@@ -31,9 +31,11 @@ enum RunSearchSQL {
     static func condition(for clause: SearchClause) throws -> SQLFragment {
         switch clause.entity {
         case .metric:
-            let inner = "SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = ? AND m.is_nan = 0"
-            return try SQLComparison.exists(inner: inner, key: clause.key, valueColumn: "m.value",
-                                            comparator: clause.comparator, value: clause.value)
+            // NaN is unequal to everything and fails every ordering comparison, as in MLflow.
+            let inner = "SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = ?"
+            let test = try SQLComparison.make(column: "m.value", comparator: clause.comparator, value: clause.value)
+            let nanRule = clause.comparator == .notEqual ? "(m.is_nan = 1 OR \(test.sql))" : "(m.is_nan = 0 AND \(test.sql))"
+            return SQLFragment("EXISTS (\(inner) AND \(nanRule))", values: [clause.key.databaseValue] + test.arguments)
         case .param:
             let inner = "SELECT 1 FROM params p WHERE p.run_uuid = r.run_uuid AND p.key = ?"
             return try SQLComparison.exists(inner: inner, key: clause.key, valueColumn: "p.value",
