@@ -15,6 +15,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .target(name: "YardCore"),
@@ -24,8 +27,17 @@ let package = Package(
         ]),
         .target(name: "YardBlobs", dependencies: ["YardCore"]),
         .target(name: "YardTracking", dependencies: ["YardCore", "YardStore"]),
+        .target(name: "YardData", dependencies: [
+            "YardCore", "YardBlobs",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "YardClient", dependencies: [
+            "YardCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         .target(name: "YardServer", dependencies: [
-            "YardCore", "YardStore", "YardBlobs", "YardTracking",
+            "YardCore", "YardStore", "YardBlobs", "YardTracking", "YardData",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -33,13 +45,13 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "YardCLI", dependencies: [
-            "YardCore", "YardServer",
+            "YardCore", "YardServer", "YardData", "YardClient",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "yard", dependencies: ["YardCLI"]),
         .testTarget(name: "YardTests", dependencies: [
-            "YardCore", "YardStore", "YardBlobs", "YardTracking", "YardServer",
+            "YardCore", "YardStore", "YardBlobs", "YardTracking", "YardServer", "YardData", "YardClient", "YardCLI",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

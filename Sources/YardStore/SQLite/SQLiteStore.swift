@@ -30,8 +30,16 @@ public final class SQLiteStore: Sendable {
     }
 
     /// Versioned migrations: each runs once, in order, inside a transaction; never edit a shipped one.
+    /// Each domain registers its own in its own file, so their tables evolve independently.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
+        registerTrackingMigrations(&migrator)
+        registerRegistryMigrations(&migrator)
+        registerDataMigrations(&migrator)
+        return migrator
+    }
+
+    static func registerTrackingMigrations(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v1-tracking") { db in
             try db.execute(sql: """
                 CREATE TABLE experiments (
@@ -136,7 +144,6 @@ public final class SQLiteStore: Sendable {
                 ) WITHOUT ROWID;
                 """)
         }
-        return migrator
     }
 
     /// The default experiment "0" exists in every fresh store, as in MLflow.

@@ -1,0 +1,2 @@
+/// Data versioning: hashing, manifests, the local cache, pointer files and remotes.
+public enum YardData {}

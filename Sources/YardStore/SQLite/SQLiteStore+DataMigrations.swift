@@ -1,0 +1,6 @@
+import GRDB
+
+extension SQLiteStore {
+    static func registerDataMigrations(_ migrator: inout DatabaseMigrator) {
+    }
+}

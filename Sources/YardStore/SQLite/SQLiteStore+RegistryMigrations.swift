@@ -1,0 +1,6 @@
+import GRDB
+
+extension SQLiteStore {
+    static func registerRegistryMigrations(_ migrator: inout DatabaseMigrator) {
+    }
+}
