@@ -27,6 +27,10 @@ let package = Package(
         ]),
         .target(name: "YardBlobs", dependencies: ["YardCore"]),
         .target(name: "YardTracking", dependencies: ["YardCore", "YardStore"]),
+        .target(name: "YardRegistry", dependencies: [
+            "YardCore", "YardStore", "YardTracking",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .target(name: "YardData", dependencies: [
             "YardCore", "YardBlobs",
             .product(name: "Crypto", package: "swift-crypto"),
@@ -37,7 +41,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .target(name: "YardServer", dependencies: [
-            "YardCore", "YardStore", "YardBlobs", "YardTracking", "YardData",
+            "YardCore", "YardStore", "YardBlobs", "YardTracking", "YardRegistry", "YardData",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -51,7 +55,7 @@ let package = Package(
         ]),
         .executableTarget(name: "yard", dependencies: ["YardCLI"]),
         .testTarget(name: "YardTests", dependencies: [
-            "YardCore", "YardStore", "YardBlobs", "YardTracking", "YardServer", "YardData", "YardClient", "YardCLI",
+            "YardCore", "YardStore", "YardBlobs", "YardTracking", "YardRegistry", "YardServer", "YardData", "YardClient", "YardCLI",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

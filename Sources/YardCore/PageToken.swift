@@ -18,9 +18,9 @@ public enum PageToken {
         return offset
     }
 
-    /// Token for the page after `offset` whenever this page is full, as MLflow's stores do (a full last
-    /// page is followed by one empty page; clients and MLflow's own tests expect exactly that).
+    /// Token for the page after `offset` when more items follow. Stores fetch one item more than the
+    /// page holds to know that, so a client never follows a token to an empty page.
     public static func next(offset: Int, pageSize: Int, fetched: Int) -> String? {
-        fetched >= pageSize ? encode(offset: offset + pageSize) : nil
+        fetched > pageSize ? encode(offset: offset + pageSize) : nil
     }
 }

@@ -4,6 +4,7 @@ import Logging
 import Prometheus
 import YardBlobs
 import YardCore
+import YardRegistry
 import YardStore
 import YardTracking
 
@@ -15,6 +16,10 @@ public struct ServerComponents: Sendable {
     public let databasePath: String
     public let artifactRoot: String
     public let tracking: TrackingService
+    public let loggedModels: LoggedModelService
+    public let registry: RegistryService
+    public let promotion: PromotionService
+    public let lineage: LineageService
     public let metrics: PrometheusCollectorRegistry
 }
 
@@ -30,6 +35,10 @@ public func buildComponents(_ configuration: ServerConfiguration) throws -> Serv
     return ServerComponents(
         databasePath: databasePath, artifactRoot: artifacts.root,
         tracking: TrackingService(store: store, defaultArtifactRoot: defaultArtifactRoot),
+        loggedModels: LoggedModelService(registry: store, tracking: store),
+        registry: RegistryService(registry: store, tracking: store),
+        promotion: PromotionService(registry: store, tracking: store),
+        lineage: LineageService(registry: store, tracking: store),
         metrics: PrometheusCollectorRegistry())
 }
 
@@ -48,8 +57,10 @@ public func buildRouter(_ components: ServerComponents) throws -> Router<BasicRe
     let mlflow = MLflowRoutes(router: router)
     mlflow.addExperimentRoutes(components.tracking)
     mlflow.addRunRoutes(components.tracking)
-    ArtifactRoutes(tracking: components.tracking, artifacts: try LocalArtifactStore(root: components.artifactRoot))
-        .register(on: router, mlflow: mlflow)
+    let artifacts = try LocalArtifactStore(root: components.artifactRoot)
+    ArtifactRoutes(tracking: components.tracking, artifacts: artifacts).register(on: router, mlflow: mlflow)
+    mlflow.addLoggedModelRoutes(components.loggedModels, artifacts: artifacts)
+    mlflow.addRegistryRoutes(components.registry)
     mlflow.add(.get, "/server-info", version: 3) { _ in
         .object([
             ("store_type", .string("SqlStore")),

@@ -26,6 +26,33 @@ public enum SearchGrammar {
         try items.map { try parseOrderBy($0, vocabulary: .experiments) }
     }
 
+    public static func parseRegisteredModelFilter(_ filter: String?) throws -> [SearchClause] {
+        try parseFilter(filter, vocabulary: .registeredModels)
+    }
+
+    public static func parseRegisteredModelOrderBy(_ items: [String]) throws -> [SearchOrder] {
+        try items.map { try parseOrderBy($0, vocabulary: .registeredModels) }
+    }
+
+    public static func parseModelVersionFilter(_ filter: String?) throws -> [SearchClause] {
+        try parseFilter(filter, vocabulary: .modelVersions)
+    }
+
+    public static func parseModelVersionOrderBy(_ items: [String]) throws -> [SearchOrder] {
+        try items.map { try parseOrderBy($0, vocabulary: .modelVersions) }
+    }
+
+    public static func parseLoggedModelFilter(_ filter: String?) throws -> [SearchClause] {
+        try parseFilter(filter, vocabulary: .loggedModels)
+    }
+
+    /// Logged-model ordering arrives as structured `{field_name, ascending}` objects, not strings.
+    public static func parseLoggedModelOrder(fieldName: String, ascending: Bool) throws -> SearchOrder {
+        var order = try parseOrderBy(fieldName, vocabulary: .loggedModels)
+        order.ascending = ascending
+        return order
+    }
+
     private static func parseFilter(_ filter: String?, vocabulary: Vocabulary) throws -> [SearchClause] {
         guard let filter, !filter.allSatisfy(\.isWhitespace) else { return [] }
         var scanner = SearchScanner(filter)
@@ -54,7 +81,9 @@ public enum SearchGrammar {
                     throw YardError.invalid("Unexpected \(scanner.rest) after the sort direction.")
                 }
             }
-            let (entity, key) = try vocabulary.resolve(identifier, attributes: vocabulary.orderableAttributes)
+            var (entity, key) = try vocabulary.resolve(
+                identifier, attributes: vocabulary.orderableAttributes.union(vocabulary.orderAliases.keys))
+            if entity == .attribute, let canonical = vocabulary.orderAliases[key] { key = canonical }
             guard vocabulary.orderableEntities.contains(entity) else {
                 throw YardError.invalid("Ordering by \(entity.noun) '\(key)' is not supported.")
             }
@@ -98,6 +127,8 @@ private struct Vocabulary: Sendable {
     let datasetKeys: Set<String>
     let orderableAttributes: Set<String>
     let orderableEntities: Set<SearchEntity>
+    /// Extra spellings accepted only in order_by (`timestamp` for the registry's last_updated_timestamp).
+    var orderAliases: [String: String] = [:]
 
     static let runs = Vocabulary(
         prefixes: [
@@ -135,6 +166,49 @@ private struct Vocabulary: Sendable {
         datasetKeys: [],
         orderableAttributes: ["name", "experiment_id", "creation_time", "last_update_time"],
         orderableEntities: [.attribute]
+    )
+
+    static let registeredModels = Vocabulary(
+        prefixes: ["attribute": .attribute, "attributes": .attribute, "tag": .tag, "tags": .tag],
+        prefixNames: ["attribute", "tag"],
+        attributes: ["name": .textOrList],
+        attributeAliases: [:],
+        entities: [.tag: .text],
+        datasetKeys: [],
+        orderableAttributes: ["name", "creation_timestamp", "last_updated_timestamp"],
+        orderableEntities: [.attribute],
+        orderAliases: ["timestamp": "last_updated_timestamp"]
+    )
+
+    static let modelVersions = Vocabulary(
+        prefixes: ["attribute": .attribute, "attributes": .attribute, "tag": .tag, "tags": .tag],
+        prefixNames: ["attribute", "tag"],
+        attributes: ["name": .textOrList, "run_id": .textOrList, "source_path": .text, "version_number": .numeric],
+        attributeAliases: [:],
+        entities: [.tag: .text],
+        datasetKeys: [],
+        orderableAttributes: ["name", "version_number", "creation_timestamp", "last_updated_timestamp"],
+        orderableEntities: [.attribute],
+        orderAliases: ["timestamp": "last_updated_timestamp"]
+    )
+
+    static let loggedModels = Vocabulary(
+        prefixes: [
+            "metric": .metric, "metrics": .metric,
+            "param": .param, "params": .param,
+            "tag": .tag, "tags": .tag,
+            "attribute": .attribute, "attributes": .attribute,
+        ],
+        prefixNames: ["attribute", "metric", "param", "tag"],
+        attributes: [
+            "name": .textOrList, "model_id": .textOrList, "model_type": .text, "status": .text, "source_run_id": .textOrList,
+            "creation_timestamp": .numeric, "last_updated_timestamp": .numeric,
+        ],
+        attributeAliases: ["creation_time": "creation_timestamp", "last_updated_time": "last_updated_timestamp"],
+        entities: [.metric: .numeric, .param: .text, .tag: .text],
+        datasetKeys: [],
+        orderableAttributes: ["name", "model_id", "creation_timestamp", "last_updated_timestamp", "model_type", "status", "source_run_id"],
+        orderableEntities: [.attribute, .metric, .param, .tag]
     )
 
     /// The entity and canonical key an identifier names. `attributes` differs between filtering and

@@ -207,7 +207,7 @@ public struct TrackingService: Sendable {
         }
     }
 
-    static func childLocation(_ base: String, _ child: String) -> String {
+    public static func childLocation(_ base: String, _ child: String) -> String {
         if base.hasSuffix("/") || base.hasSuffix(":") { return base + child }
         return base + "/" + child
     }

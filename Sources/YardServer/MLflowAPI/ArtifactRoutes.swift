@@ -36,7 +36,7 @@ struct ArtifactRoutes<Context: RequestContext> {
                 }))]))
             }
             router.get(RouterPath(prefix + "/**")) { request, context in
-                let path = try Self.catchAllPath(context)
+                let path = try Self.artifactPath(request, prefix: prefix)
                 guard let entry = try artifacts.entry(at: path) else {
                     throw YardError.notFound("No such artifact: '\(path)'")
                 }
@@ -50,8 +50,8 @@ struct ArtifactRoutes<Context: RequestContext> {
                     .init("X-Content-Type-Options")!: "nosniff",
                 ], body: body)
             }
-            router.put(RouterPath(prefix + "/**")) { request, context in
-                let path = try Self.catchAllPath(context)
+            router.put(RouterPath(prefix + "/**")) { request, _ in
+                let path = try Self.artifactPath(request, prefix: prefix)
                 let writer = try artifacts.beginWrite(path)
                 do {
                     for try await buffer in request.body {
@@ -64,8 +64,8 @@ struct ArtifactRoutes<Context: RequestContext> {
                 }
                 return Response.json(.empty)
             }
-            router.delete(RouterPath(prefix + "/**")) { _, context in
-                try artifacts.delete(try Self.catchAllPath(context))
+            router.delete(RouterPath(prefix + "/**")) { request, _ in
+                try artifacts.delete(try Self.artifactPath(request, prefix: prefix))
                 return Response.json(.empty)
             }
         }
@@ -74,13 +74,18 @@ struct ArtifactRoutes<Context: RequestContext> {
         }
     }
 
-    /// The path after the proxy prefix, percent-decoded segment by segment so an encoded `/` or `..`
-    /// cannot slip past validation.
-    static func catchAllPath(_ context: Context) throws -> String {
+    /// The path after the proxy prefix, read from the raw request path (the router folds `//`, which
+    /// would turn an absolute path into a relative one) and percent-decoded segment by segment so an
+    /// encoded `/` or `..` cannot slip past validation.
+    static func artifactPath(_ request: Request, prefix: String) throws -> String {
+        let raw = request.uri.path
+        guard raw.hasPrefix(prefix + "/") else { throw YardError.invalid("Invalid path") }
+        let rest = raw.dropFirst(prefix.count + 1)
+        if rest.hasPrefix("/") { throw YardError.invalid("Invalid path") }
         var segments: [String] = []
-        for raw in context.parameters.getCatchAll() {
-            guard let decoded = String(raw).removingPercentEncoding else { throw YardError.invalid("Invalid path") }
-            if decoded.contains("/") || decoded == ".." { throw YardError.invalid("Invalid path") }
+        for segment in rest.split(separator: "/", omittingEmptySubsequences: false) {
+            guard let decoded = String(segment).removingPercentEncoding else { throw YardError.invalid("Invalid path") }
+            if decoded.contains("/") || decoded.contains("\\") || decoded == ".." { throw YardError.invalid("Invalid path") }
             segments.append(decoded)
         }
         let path = segments.joined(separator: "/")

@@ -111,3 +111,63 @@ struct ArtifactEntryJSON {
     var isDirectory: Bool
     var size: Int64?
 }
+
+extension MLflowJSON {
+    static func loggedModel(_ model: LoggedModel) -> JSONValue {
+        var info: [(String, JSONValue)] = [
+            ("model_id", .string(model.modelId)),
+            ("experiment_id", .string(model.experimentId)),
+            ("name", .string(model.name)),
+            ("creation_timestamp_ms", .int(model.creationTimestamp)),
+            ("last_updated_timestamp_ms", .int(model.lastUpdatedTimestamp)),
+            ("artifact_uri", .string(model.artifactLocation)),
+            ("status", .string(model.status.rawValue)),
+        ]
+        if let type = model.modelType { info.append(("model_type", .string(type))) }
+        if let run = model.sourceRunId { info.append(("source_run_id", .string(run))) }
+        if let message = model.statusMessage { info.append(("status_message", .string(message))) }
+        if !model.tags.isEmpty { info.append(("tags", tags(model.tags))) }
+        var data: [(String, JSONValue)] = []
+        if !model.params.isEmpty { data.append(("params", tags(model.params))) }
+        if !model.metrics.isEmpty { data.append(("metrics", .array(model.metrics.map { metric($0.metric, runId: $0.runId) }))) }
+        return .object([("info", .object(info)), ("data", .object(data))])
+    }
+
+    static func registeredModel(_ model: RegisteredModel) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("name", .string(model.name)),
+            ("creation_timestamp", .int(model.creationTimestamp)),
+            ("last_updated_timestamp", .int(model.lastUpdatedTimestamp)),
+        ]
+        if let user = model.userId { members.append(("user_id", .string(user))) }
+        members.append(("description", .string(model.description)))
+        if !model.latestVersions.isEmpty { members.append(("latest_versions", .array(model.latestVersions.map(modelVersion)))) }
+        if !model.tags.isEmpty { members.append(("tags", tags(model.tags))) }
+        if !model.aliases.isEmpty {
+            members.append(("aliases", .array(model.aliases.map {
+                .object([("alias", .string($0.alias)), ("version", .string(String($0.version)))])
+            })))
+        }
+        return .object(members)
+    }
+
+    static func modelVersion(_ version: ModelVersion) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("name", .string(version.name)),
+            ("version", .string(String(version.version))),
+            ("creation_timestamp", .int(version.creationTimestamp)),
+            ("last_updated_timestamp", .int(version.lastUpdatedTimestamp)),
+        ]
+        if let user = version.userId { members.append(("user_id", .string(user))) }
+        members.append(("current_stage", .string(version.currentStage.rawValue)))
+        members.append(("description", .string(version.description)))
+        members.append(("source", .string(version.source)))
+        if let run = version.runId { members.append(("run_id", .string(run))) }
+        members.append(("status", .string("READY")))
+        if !version.tags.isEmpty { members.append(("tags", tags(version.tags))) }
+        members.append(("run_link", .string(version.runLink ?? "")))
+        if !version.aliases.isEmpty { members.append(("aliases", .array(version.aliases.map { .string($0) }))) }
+        if let model = version.modelId { members.append(("model_id", .string(model))) }
+        return .object(members)
+    }
+}

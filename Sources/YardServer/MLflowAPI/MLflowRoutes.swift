@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import YardCore
 
@@ -5,15 +6,22 @@ import YardCore
 /// web UI) and turns the request into `RequestFields` the same way MLflow's server does.
 struct MLflowRoutes<Context: RequestContext> {
     typealias Handler = @Sendable (RequestFields) async throws -> JSONValue
+    typealias CallHandler = @Sendable (MLflowCall) async throws -> JSONValue
 
     let router: Router<Context>
     static var maxJSONBodyBytes: Int { 64 * 1024 * 1024 }
 
     func add(_ method: HTTPRequest.Method, _ path: String, version: Int = 2, _ handler: @escaping Handler) {
+        addCall(method, path, version: version) { call in try await handler(call.fields) }
+    }
+
+    /// For handlers that also need path parameters (`{model_id}`) or who is calling.
+    func addCall(_ method: HTTPRequest.Method, _ path: String, version: Int = 2, _ handler: @escaping CallHandler) {
         for prefix in ["/api", "/ajax-api"] {
-            router.on(RouterPath("\(prefix)/\(version).0/mlflow\(path)"), method: method) { request, _ in
-                let fields = try await Self.fields(of: request)
-                return Response.json(try await handler(fields))
+            router.on(RouterPath("\(prefix)/\(version).0/mlflow\(path)"), method: method) { request, context in
+                let call = MLflowCall(fields: try await Self.fields(of: request), parameters: context.parameters,
+                                      actor: Actor.name(of: request))
+                return Response.json(try await handler(call))
             }
         }
     }
@@ -51,6 +59,33 @@ struct MLflowRoutes<Context: RequestContext> {
             throw YardError(.badRequest, "Malformed JSON request body: expected a JSON object")
         }
         return RequestFields(json: members)
+    }
+}
+
+struct MLflowCall: Sendable {
+    let fields: RequestFields
+    let parameters: Parameters
+    let actor: String
+
+    func path(_ name: String) throws -> String {
+        guard let value = parameters.get(name), let decoded = value.removingPercentEncoding else {
+            throw YardError.missingParameter(name)
+        }
+        return decoded
+    }
+}
+
+/// Who made a request, for the history and audit trail: the basic-auth user the MLflow client sends,
+/// or the `X-Yard-Actor` header the yard CLI sets.
+enum Actor {
+    static func name(of request: Request) -> String {
+        if let actor = request.headers[.init("X-Yard-Actor")!], !actor.isEmpty { return actor }
+        if let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("basic "),
+           let data = Data(base64Encoded: String(authorization.dropFirst(6))),
+           let user = String(data: data, encoding: .utf8)?.split(separator: ":").first {
+            return String(user)
+        }
+        return "anonymous"
     }
 }
 

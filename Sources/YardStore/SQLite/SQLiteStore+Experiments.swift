@@ -55,7 +55,7 @@ extension SQLiteStore {
         let orderSQL = order.joined(separator: ", ")
         let experiments = try await read { db in
             try Self.loadExperiments(db, whereSQL: whereSQL.sql, arguments: StatementArguments(whereSQL.arguments),
-                                     orderSQL: orderSQL, limit: pageSize, offset: offset)
+                                     orderSQL: orderSQL, limit: pageSize + 1, offset: offset)
         }
         return Page(items: Array(experiments.prefix(pageSize)),
                     nextPageToken: PageToken.next(offset: offset, pageSize: pageSize, fetched: experiments.count))

@@ -57,6 +57,7 @@ extension SQLiteStore {
             _ = try Self.requireActiveRun(db, runId)
             try Self.insertParams(db, runId: runId, params: params)
             try Self.insertMetrics(db, runId: runId, metrics: metrics)
+            try Self.attachMetricsToLoggedModels(db, runId: runId, metrics: metrics)
             try Self.upsertTags(db, runId: runId, tags: tags)
         }
     }
@@ -120,7 +121,7 @@ extension SQLiteStore {
     public func searchRuns(_ query: RunQuery) async throws -> Page<Run> {
         let offset = try PageToken.decodeOffset(query.pageToken)
         let pageSize = query.maxResults
-        let statement = try RunSearchSQL.selectIds(query, limit: pageSize, offset: offset)
+        let statement = try RunSearchSQL.selectIds(query, limit: pageSize + 1, offset: offset)
         let runs = try await read { db in
             let ids = try String.fetchAll(db, sql: statement.sql, arguments: StatementArguments(statement.arguments))
             return try Self.loadRuns(db, ids: ids)
@@ -139,7 +140,7 @@ extension SQLiteStore {
                 SELECT key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM metrics
                 WHERE run_uuid = ? AND key = ? ORDER BY timestamp, step, value
                 """
-            if let maxResults { sql += " LIMIT \(maxResults) OFFSET \(offset)" }
+            if let maxResults { sql += " LIMIT \(maxResults + 1) OFFSET \(offset)" }
             let metrics = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [runId, key]).map(Self.metric)
             guard let maxResults else { return Page(items: metrics, nextPageToken: nil) }
             return Page(items: Array(metrics.prefix(maxResults)),

@@ -1,0 +1,407 @@
+import Foundation
+import GRDB
+import YardCore
+
+extension SQLiteStore {
+    // MARK: Registered models
+
+    public func createRegisteredModel(_ model: RegisteredModel) async throws {
+        try await write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM registered_models WHERE name = ?", arguments: [model.name]) == true {
+                throw YardError(.resourceAlreadyExists, "Registered Model (name=\(model.name)) already exists.")
+            }
+            try db.execute(
+                sql: "INSERT INTO registered_models (name, creation_timestamp, last_updated_timestamp, user_id, description) VALUES (?, ?, ?, ?, ?)",
+                arguments: [model.name, model.creationTimestamp, model.lastUpdatedTimestamp, model.userId, model.description])
+            for tag in model.tags {
+                try db.execute(sql: "INSERT OR REPLACE INTO registered_model_tags (name, key, value) VALUES (?, ?, ?)",
+                               arguments: [model.name, tag.key, tag.value])
+            }
+        }
+    }
+
+    public func registeredModel(name: String) async throws -> RegisteredModel {
+        try await read { db in
+            guard let model = try Self.loadRegisteredModels(db, names: [name]).first else {
+                throw YardError.notFound("Registered Model with name=\(name) not found")
+            }
+            return model
+        }
+    }
+
+    public func renameRegisteredModel(name: String, to newName: String, actor: String) async throws {
+        try await write { db in
+            try Self.requireRegisteredModel(db, name)
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM registered_models WHERE name = ?", arguments: [newName]) == true {
+                throw YardError(.resourceAlreadyExists, "Registered Model (name=\(newName)) already exists.")
+            }
+            // Child rows follow through ON UPDATE CASCADE.
+            try db.execute(sql: "UPDATE registered_models SET name = ?, last_updated_timestamp = ? WHERE name = ?",
+                           arguments: [newName, Identifiers.nowMillis(), name])
+            try Self.appendHistory(db, name: newName, version: nil, action: "renamed", detail: "{\"from\":\(Self.jsonString(name))}", actor: actor)
+        }
+    }
+
+    public func updateRegisteredModelDescription(name: String, description: String) async throws {
+        try await write { db in
+            try Self.requireRegisteredModel(db, name)
+            try db.execute(sql: "UPDATE registered_models SET description = ?, last_updated_timestamp = ? WHERE name = ?",
+                           arguments: [description, Identifiers.nowMillis(), name])
+        }
+    }
+
+    public func deleteRegisteredModel(name: String, actor: String) async throws {
+        try await write { db in
+            try Self.requireRegisteredModel(db, name)
+            try db.execute(sql: "DELETE FROM registered_models WHERE name = ?", arguments: [name])
+            try Self.appendHistory(db, name: name, version: nil, action: "model_deleted", detail: "{}", actor: actor)
+        }
+    }
+
+    public func searchRegisteredModels(_ query: RegistryQuery) async throws -> Page<RegisteredModel> {
+        let offset = try PageToken.decodeOffset(query.pageToken)
+        var condition = SQLFragment("1")
+        if !query.includePrompts {
+            condition.and(SQLFragment("NOT EXISTS (SELECT 1 FROM registered_model_tags pt WHERE pt.name = rm.name AND pt.key = '\(ReservedTags.isPrompt)' AND lower(pt.value) = 'true')"))
+        }
+        for clause in query.filter {
+            condition.and(try RegistrySearchSQL.registeredModelCondition(for: clause))
+        }
+        var order = try query.orderBy.map { try RegistrySearchSQL.orderTerm($0, alias: "rm") }
+        order.append("rm.name ASC")
+        let sql = "SELECT rm.name FROM registered_models rm WHERE \(condition.sql) ORDER BY \(order.joined(separator: ", ")) LIMIT \(query.maxResults + 1) OFFSET \(offset)"
+        let arguments = condition.arguments
+        let models = try await read { db in
+            try Self.loadRegisteredModels(db, names: try String.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)))
+        }
+        return Page(items: Array(models.prefix(query.maxResults)), nextPageToken: PageToken.next(offset: offset, pageSize: query.maxResults, fetched: models.count))
+    }
+
+    public func setRegisteredModelTag(name: String, tag: Tag) async throws {
+        try await write { db in
+            try Self.requireRegisteredModel(db, name)
+            try db.execute(sql: "INSERT OR REPLACE INTO registered_model_tags (name, key, value) VALUES (?, ?, ?)", arguments: [name, tag.key, tag.value])
+            try Self.touchRegisteredModel(db, name)
+        }
+    }
+
+    public func deleteRegisteredModelTag(name: String, key: String) async throws {
+        try await write { db in
+            try Self.requireRegisteredModel(db, name)
+            try db.execute(sql: "DELETE FROM registered_model_tags WHERE name = ? AND key = ?", arguments: [name, key])
+            try Self.touchRegisteredModel(db, name)
+        }
+    }
+
+    // MARK: Model versions
+
+    public func createModelVersion(_ version: ModelVersion, actor: String) async throws -> ModelVersion {
+        try await write { db in
+            try Self.requireRegisteredModel(db, version.name)
+            let next = (try Int64.fetchOne(db, sql: "SELECT MAX(version) FROM model_versions WHERE name = ?", arguments: [version.name]) ?? 0) + 1
+            try db.execute(
+                sql: """
+                    INSERT INTO model_versions (name, version, creation_timestamp, last_updated_timestamp, user_id, current_stage,
+                        description, source, run_id, run_link, model_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [version.name, next, version.creationTimestamp, version.lastUpdatedTimestamp, version.userId,
+                            version.currentStage.rawValue, version.description, version.source, version.runId, version.runLink, version.modelId])
+            for tag in version.tags {
+                try db.execute(sql: "INSERT OR REPLACE INTO model_version_tags (name, version, key, value) VALUES (?, ?, ?, ?)",
+                               arguments: [version.name, next, tag.key, tag.value])
+            }
+            try Self.touchRegisteredModel(db, version.name)
+            try Self.appendHistory(db, name: version.name, version: next, action: "version_created",
+                                   detail: "{\"source\":\(Self.jsonString(version.source))}", actor: actor)
+            return try Self.loadVersions(db, whereSQL: "mv.name = ? AND mv.version = ?", arguments: [version.name, next])[0]
+        }
+    }
+
+    public func modelVersion(name: String, version: Int64) async throws -> ModelVersion {
+        try await read { db in try Self.requireVersion(db, name, version) }
+    }
+
+    public func updateModelVersionDescription(name: String, version: Int64, description: String) async throws {
+        try await write { db in
+            _ = try Self.requireVersion(db, name, version)
+            try db.execute(sql: "UPDATE model_versions SET description = ?, last_updated_timestamp = ? WHERE name = ? AND version = ?",
+                           arguments: [description, Identifiers.nowMillis(), name, version])
+        }
+    }
+
+    public func deleteModelVersion(name: String, version: Int64, actor: String) async throws {
+        try await write { db in
+            _ = try Self.requireVersion(db, name, version)
+            try db.execute(sql: "DELETE FROM model_versions WHERE name = ? AND version = ?", arguments: [name, version])
+            try Self.touchRegisteredModel(db, name)
+            try Self.appendHistory(db, name: name, version: version, action: "version_deleted", detail: "{}", actor: actor)
+        }
+    }
+
+    public func transitionStage(name: String, version: Int64, to stage: ModelStage, archiveExisting: Bool, actor: String) async throws {
+        try await write { db in
+            let current = try Self.requireVersion(db, name, version)
+            let now = Identifiers.nowMillis()
+            if archiveExisting && (stage == .staging || stage == .production) {
+                let others = try Int64.fetchAll(db, sql: "SELECT version FROM model_versions WHERE name = ? AND current_stage = ? AND version != ?",
+                                                arguments: [name, stage.rawValue, version])
+                for other in others {
+                    try db.execute(sql: "UPDATE model_versions SET current_stage = 'Archived', last_updated_timestamp = ? WHERE name = ? AND version = ?",
+                                   arguments: [now, name, other])
+                    try Self.appendHistory(db, name: name, version: other, action: "stage_changed",
+                                           detail: "{\"from\":\(Self.jsonString(stage.rawValue)),\"to\":\"Archived\",\"reason\":\"archive_existing_versions\"}", actor: actor)
+                }
+            }
+            try db.execute(sql: "UPDATE model_versions SET current_stage = ?, last_updated_timestamp = ? WHERE name = ? AND version = ?",
+                           arguments: [stage.rawValue, now, name, version])
+            try Self.touchRegisteredModel(db, name)
+            try Self.appendHistory(db, name: name, version: version, action: "stage_changed",
+                                   detail: "{\"from\":\(Self.jsonString(current.currentStage.rawValue)),\"to\":\(Self.jsonString(stage.rawValue))}", actor: actor)
+        }
+    }
+
+    public func searchModelVersions(_ query: RegistryQuery) async throws -> Page<ModelVersion> {
+        let offset = try PageToken.decodeOffset(query.pageToken)
+        var condition = SQLFragment("1")
+        if !query.includePrompts {
+            condition.and(SQLFragment("NOT EXISTS (SELECT 1 FROM registered_model_tags pt WHERE pt.name = mv.name AND pt.key = '\(ReservedTags.isPrompt)' AND lower(pt.value) = 'true')"))
+        }
+        for clause in query.filter {
+            condition.and(try RegistrySearchSQL.modelVersionCondition(for: clause))
+        }
+        var order = try query.orderBy.map { try RegistrySearchSQL.orderTerm($0, alias: "mv") }
+        if query.orderBy.isEmpty { order += ["mv.name ASC", "mv.version DESC"] }
+        order += ["mv.name ASC", "mv.version DESC"]
+        let whereSQL = condition.sql + " ORDER BY " + order.joined(separator: ", ") + " LIMIT \(query.maxResults + 1) OFFSET \(offset)"
+        let arguments = condition.arguments
+        let versions = try await read { db in
+            try Self.loadVersions(db, whereSQL: whereSQL, arguments: StatementArguments(arguments))
+        }
+        return Page(items: Array(versions.prefix(query.maxResults)), nextPageToken: PageToken.next(offset: offset, pageSize: query.maxResults, fetched: versions.count))
+    }
+
+    public func setModelVersionTag(name: String, version: Int64, tag: Tag) async throws {
+        try await write { db in
+            _ = try Self.requireVersion(db, name, version)
+            try db.execute(sql: "INSERT OR REPLACE INTO model_version_tags (name, version, key, value) VALUES (?, ?, ?, ?)",
+                           arguments: [name, version, tag.key, tag.value])
+        }
+    }
+
+    public func deleteModelVersionTag(name: String, version: Int64, key: String) async throws {
+        try await write { db in
+            _ = try Self.requireVersion(db, name, version)
+            try db.execute(sql: "DELETE FROM model_version_tags WHERE name = ? AND version = ? AND key = ?", arguments: [name, version, key])
+        }
+    }
+
+    // MARK: Aliases
+
+    public func setAlias(name: String, alias: String, version: Int64, action: String, detail: String, actor: String) async throws {
+        try await write { db in
+            _ = try Self.requireVersion(db, name, version)
+            try db.execute(sql: "INSERT OR REPLACE INTO registered_model_aliases (name, alias, version) VALUES (?, ?, ?)",
+                           arguments: [name, alias, version])
+            try Self.touchRegisteredModel(db, name)
+            try Self.appendHistory(db, name: name, version: version, action: action, detail: detail, actor: actor)
+        }
+    }
+
+    public func deleteAlias(name: String, alias: String, actor: String) async throws {
+        try await write { db in
+            try Self.requireRegisteredModel(db, name)
+            let previous = try Int64.fetchOne(db, sql: "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?", arguments: [name, alias])
+            try db.execute(sql: "DELETE FROM registered_model_aliases WHERE name = ? AND alias = ?", arguments: [name, alias])
+            if let previous {
+                try Self.appendHistory(db, name: name, version: previous, action: "alias_deleted",
+                                       detail: "{\"alias\":\(Self.jsonString(alias)),\"from\":\(previous)}", actor: actor)
+            }
+        }
+    }
+
+    public func version(name: String, alias: String) async throws -> ModelVersion {
+        try await read { db in
+            try Self.requireRegisteredModel(db, name)
+            guard let version = try Int64.fetchOne(db, sql: "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?",
+                                                   arguments: [name, alias]) else {
+                throw YardError.invalid("Registered model alias \(alias) not found.")
+            }
+            return try Self.requireVersion(db, name, version)
+        }
+    }
+
+    // MARK: Policies and history
+
+    public func setPolicy(name: String, document: String, actor: String) async throws {
+        try await write { db in
+            try Self.requireRegisteredModel(db, name)
+            try db.execute(sql: "INSERT OR REPLACE INTO promotion_policies (name, document, updated_by, updated_at) VALUES (?, ?, ?, ?)",
+                           arguments: [name, document, actor, Identifiers.nowMillis()])
+            try Self.appendHistory(db, name: name, version: nil, action: "policy_set", detail: "{}", actor: actor)
+        }
+    }
+
+    public func policy(name: String) async throws -> String? {
+        try await read { db in
+            try Self.requireRegisteredModel(db, name)
+            return try String.fetchOne(db, sql: "SELECT document FROM promotion_policies WHERE name = ?", arguments: [name])
+        }
+    }
+
+    public func appendHistory(name: String, version: Int64?, action: String, detail: String, actor: String) async throws {
+        try await write { db in
+            try Self.appendHistory(db, name: name, version: version, action: action, detail: detail, actor: actor)
+        }
+    }
+
+    public func history(name: String) async throws -> [ModelHistoryEntry] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT sequence, name, version, action, detail, actor, timestamp FROM model_history WHERE name = ? ORDER BY sequence",
+                             arguments: [name]).map {
+                ModelHistoryEntry(sequence: $0[0], modelName: $0[1], version: $0[2], action: $0[3], detail: $0[4], actor: $0[5], timestamp: $0[6])
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    static func appendHistory(_ db: Database, name: String, version: Int64?, action: String, detail: String, actor: String) throws {
+        try db.execute(sql: "INSERT INTO model_history (name, version, action, detail, actor, timestamp) VALUES (?, ?, ?, ?, ?, ?)",
+                       arguments: [name, version, action, detail, actor, Identifiers.nowMillis()])
+    }
+
+    static func jsonString(_ text: String) -> String {
+        let data = try? JSONSerialization.data(withJSONObject: [text], options: [.fragmentsAllowed])
+        let array = data.map { String(decoding: $0, as: UTF8.self) } ?? "[\"\"]"
+        return String(array.dropFirst().dropLast())
+    }
+
+    static func requireRegisteredModel(_ db: Database, _ name: String) throws {
+        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM registered_models WHERE name = ?", arguments: [name]) == true else {
+            throw YardError.notFound("Registered Model with name=\(name) not found")
+        }
+    }
+
+    static func touchRegisteredModel(_ db: Database, _ name: String) throws {
+        try db.execute(sql: "UPDATE registered_models SET last_updated_timestamp = ? WHERE name = ?", arguments: [Identifiers.nowMillis(), name])
+    }
+
+    static func requireVersion(_ db: Database, _ name: String, _ version: Int64) throws -> ModelVersion {
+        guard let found = try loadVersions(db, whereSQL: "mv.name = ? AND mv.version = ?", arguments: [name, version]).first else {
+            try requireRegisteredModel(db, name)
+            throw YardError.notFound("Model Version (name=\(name), version=\(version)) not found")
+        }
+        return found
+    }
+
+    static func loadVersions(_ db: Database, whereSQL: String, arguments: StatementArguments) throws -> [ModelVersion] {
+        var versions = try Row.fetchAll(db, sql: """
+            SELECT mv.name, mv.version, mv.creation_timestamp, mv.last_updated_timestamp, mv.user_id, mv.current_stage,
+                   mv.description, mv.source, mv.run_id, mv.run_link, mv.model_id
+            FROM model_versions mv WHERE \(whereSQL)
+            """, arguments: arguments).map { row in
+            ModelVersion(name: row[0], version: row[1], creationTimestamp: row[2], lastUpdatedTimestamp: row[3], userId: row[4],
+                         currentStage: ModelStage(rawValue: row[5]) ?? .none, description: row[6], source: row[7],
+                         runId: row[8], runLink: row[9], modelId: row[10])
+        }
+        guard !versions.isEmpty else { return [] }
+        let names = Array(Set(versions.map(\.name)))
+        let placeholders = Array(repeating: "?", count: names.count).joined(separator: ",")
+        var tags: [String: [Tag]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT name, version, key, value FROM model_version_tags WHERE name IN (\(placeholders)) ORDER BY key",
+                                    arguments: StatementArguments(names)) {
+            tags["\(row[0] as String)\u{0}\(row[1] as Int64)", default: []].append(Tag(key: row[2], value: row[3]))
+        }
+        var aliases: [String: [String]] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT name, version, alias FROM registered_model_aliases WHERE name IN (\(placeholders)) ORDER BY alias",
+                                    arguments: StatementArguments(names)) {
+            aliases["\(row[0] as String)\u{0}\(row[1] as Int64)", default: []].append(row[2])
+        }
+        for index in versions.indices {
+            let key = "\(versions[index].name)\u{0}\(versions[index].version)"
+            versions[index].tags = tags[key] ?? []
+            versions[index].aliases = aliases[key] ?? []
+        }
+        return versions
+    }
+
+    static func loadRegisteredModels(_ db: Database, names: [String]) throws -> [RegisteredModel] {
+        guard !names.isEmpty else { return [] }
+        let placeholders = Array(repeating: "?", count: names.count).joined(separator: ",")
+        let arguments = StatementArguments(names)
+        var byName: [String: RegisteredModel] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT name, creation_timestamp, last_updated_timestamp, user_id, description FROM registered_models WHERE name IN (\(placeholders))", arguments: arguments) {
+            byName[row[0]] = RegisteredModel(name: row[0], creationTimestamp: row[1], lastUpdatedTimestamp: row[2], userId: row[3], description: row[4])
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT name, key, value FROM registered_model_tags WHERE name IN (\(placeholders)) ORDER BY key", arguments: arguments) {
+            byName[row[0]]?.tags.append(Tag(key: row[1], value: row[2]))
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT name, alias, version FROM registered_model_aliases WHERE name IN (\(placeholders)) ORDER BY alias", arguments: arguments) {
+            byName[row[0]]?.aliases.append(ModelAlias(alias: row[1], version: row[2]))
+        }
+        // Latest version per stage.
+        let latest = try loadVersions(db, whereSQL: """
+            mv.name IN (\(placeholders)) AND mv.version = (SELECT MAX(o.version) FROM model_versions o WHERE o.name = mv.name AND o.current_stage = mv.current_stage)
+            ORDER BY mv.version
+            """, arguments: arguments)
+        for version in latest {
+            byName[version.name]?.latestVersions.append(version)
+        }
+        return names.compactMap { byName[$0] }
+    }
+}
+
+extension SQLiteStore: RegistryStore {}
+
+/// Registry search translation. Tag `!=` matches models without the tag, which is what makes the
+/// client's ever-present ``tag.`mlflow.prompt.is_prompt` != 'true'`` clause keep untagged models.
+enum RegistrySearchSQL {
+    static func registeredModelCondition(for clause: SearchClause) throws -> SQLFragment {
+        switch clause.entity {
+        case .attribute where clause.key == "name":
+            return try SQLComparison.make(column: "rm.name", comparator: clause.comparator, value: clause.value)
+        case .tag:
+            return try tagCondition(table: "registered_model_tags", join: "t.name = rm.name", clause: clause)
+        default:
+            throw YardError.invalid("Invalid filter '\(clause.entity.rawValue).\(clause.key)' for registered models.")
+        }
+    }
+
+    static func modelVersionCondition(for clause: SearchClause) throws -> SQLFragment {
+        switch (clause.entity, clause.key) {
+        case (.attribute, "name"):
+            return try SQLComparison.make(column: "mv.name", comparator: clause.comparator, value: clause.value)
+        case (.attribute, "run_id"):
+            return try SQLComparison.make(column: "mv.run_id", comparator: clause.comparator, value: clause.value)
+        case (.attribute, "source_path"):
+            return try SQLComparison.make(column: "mv.source", comparator: clause.comparator, value: clause.value)
+        case (.attribute, "version_number"):
+            return try SQLComparison.make(column: "mv.version", comparator: clause.comparator, value: clause.value)
+        case (.tag, _):
+            return try tagCondition(table: "model_version_tags", join: "t.name = mv.name AND t.version = mv.version", clause: clause)
+        default:
+            throw YardError.invalid("Invalid filter '\(clause.entity.rawValue).\(clause.key)' for model versions.")
+        }
+    }
+
+    private static func tagCondition(table: String, join: String, clause: SearchClause) throws -> SQLFragment {
+        let inner = "SELECT 1 FROM \(table) t WHERE \(join) AND t.key = ?"
+        if clause.comparator == .notEqual {
+            let equal = try SQLComparison.make(column: "t.value", comparator: .equal, value: clause.value)
+            return SQLFragment("NOT EXISTS (\(inner) AND \(equal.sql))", values: [clause.key.databaseValue] + equal.arguments)
+        }
+        return try SQLComparison.exists(inner: inner, key: clause.key, valueColumn: "t.value", comparator: clause.comparator, value: clause.value)
+    }
+
+    static func orderTerm(_ order: SearchOrder, alias: String) throws -> String {
+        let direction = order.ascending ? "ASC" : "DESC"
+        switch order.key {
+        case "name": return "\(alias).name \(direction)"
+        case "version_number": return "\(alias).version \(direction)"
+        case "creation_timestamp": return "\(alias).creation_timestamp \(direction)"
+        case "last_updated_timestamp": return "\(alias).last_updated_timestamp \(direction)"
+        default: throw YardError.invalid("Invalid order_by key '\(order.key)'.")
+        }
+    }
+}
