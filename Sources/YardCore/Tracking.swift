@@ -1,7 +1,7 @@
 /// Domain values of experiment tracking, shaped after MLflow's entities so the wire mapping is direct.
 /// Timestamps are milliseconds since the Unix epoch everywhere, as in MLflow.
 
-public struct Tag: Sendable, Equatable, Hashable {
+public struct Tag: Sendable, Equatable, Hashable, Codable {
     public var key: String
     public var value: String
     public init(key: String, value: String) {

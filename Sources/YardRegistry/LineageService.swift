@@ -2,47 +2,6 @@ import Foundation
 import YardCore
 import YardStore
 
-/// Where a model came from: the version, its logged model, the run that produced it with its params,
-/// metrics and code commit, and the exact dataset versions (by digest) the run consumed.
-public struct Lineage: Sendable, Equatable, Codable {
-    public struct Version: Sendable, Equatable, Codable {
-        public var name: String
-        public var version: Int64
-        public var source: String
-        public var stage: String
-        public var aliases: [String]
-    }
-    public struct LoggedModelInfo: Sendable, Equatable, Codable {
-        public var modelId: String
-        public var name: String
-        public var artifactLocation: String
-        public var status: String
-    }
-    public struct RunInfo: Sendable, Equatable, Codable {
-        public var runId: String
-        public var runName: String
-        public var experimentId: String
-        public var status: String
-        public var startTime: Int64?
-        public var endTime: Int64?
-        public var codeCommit: String?
-        public var sourceName: String?
-        public var params: [String: String]
-        public var metrics: [String: Double]
-    }
-    public struct DatasetInfo: Sendable, Equatable, Codable {
-        public var name: String
-        public var digest: String
-        public var source: String
-        public var context: String?
-    }
-
-    public var version: Version?
-    public var loggedModel: LoggedModelInfo?
-    public var run: RunInfo?
-    public var datasets: [DatasetInfo]
-}
-
 public struct LineageService: Sendable {
     let registry: any RegistryStore
     let tracking: any TrackingStore
@@ -94,8 +53,8 @@ public struct LineageService: Sendable {
                 runId: run.info.runId, runName: run.info.runName, experimentId: run.info.experimentId, status: run.info.status.rawValue,
                 startTime: run.info.startTime, endTime: run.info.endTime, codeCommit: tag("mlflow.source.git.commit"),
                 sourceName: tag("mlflow.source.name"),
-                params: Dictionary(run.params.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 }),
-                metrics: Dictionary(run.metrics.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 }))
+                params: run.params,
+                metrics: run.metrics.map { .init(key: $0.key, value: $0.value) })
             lineage.datasets = run.datasetInputs.map {
                 .init(name: $0.dataset.name, digest: $0.dataset.digest, source: $0.dataset.source,
                       context: $0.tags.first { $0.key == ReservedTags.datasetContext }?.value)

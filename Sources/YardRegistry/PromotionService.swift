@@ -2,25 +2,6 @@ import Foundation
 import YardCore
 import YardStore
 
-/// The verdict on one gate, with the numbers that decided it.
-public struct GateResult: Sendable, Equatable, Codable {
-    public var gate: String
-    public var passed: Bool
-    public var detail: String
-}
-
-public struct PromotionDecision: Sendable, Equatable, Codable {
-    public var model: String
-    public var version: Int64
-    public var alias: String
-    public var championVersion: Int64?
-    public var gates: [GateResult]
-    public var dryRun: Bool
-    public var passed: Bool { gates.allSatisfy(\.passed) }
-    /// True when the alias now points at the version.
-    public var applied: Bool
-}
-
 /// Modelyard's promotion gates, CI for models: an alias moves to a version only if every gate of the
 /// model's policy passes, and every decision (passed or refused, with reasons) goes into the history.
 public struct PromotionService: Sendable {
@@ -51,7 +32,7 @@ public struct PromotionService: Sendable {
         let policy = try await self.policy(name: name)?.policy ?? PromotionPolicy()
         let gates = try await evaluate(policy, candidate: candidate, champion: champion, alias: alias)
         var decision = PromotionDecision(model: name, version: version, alias: alias, championVersion: champion?.version,
-                                         gates: gates, dryRun: dryRun, applied: false)
+                                         gates: gates, dryRun: dryRun, passed: gates.allSatisfy(\.passed), applied: false)
         guard !dryRun else { return decision }
         let detail = PromotionRecord(alias: alias, from: champion?.version, to: version, gates: gates).json
         if decision.passed {
@@ -90,8 +71,11 @@ public struct PromotionService: Sendable {
         return (current.version, target)
     }
 
+    /// A deleted model keeps its history; a name that never existed is an error, not an empty list.
     public func history(name: String) async throws -> [ModelHistoryEntry] {
-        try await registry.history(name: name)
+        let entries = try await registry.history(name: name)
+        if entries.isEmpty { _ = try await registry.registeredModel(name: name) }
+        return entries
     }
 
     func evaluate(_ policy: PromotionPolicy, candidate: ModelVersion, champion: ModelVersion?, alias: String) async throws -> [GateResult] {
@@ -167,7 +151,7 @@ struct PromotionRecord: Codable {
     var gates: [GateResult]
 
     var json: String {
-        (try? String(decoding: JSONEncoder().encode(self), as: UTF8.self)) ?? "{}"
+        HistoryJSON.encode(self)
     }
 }
 

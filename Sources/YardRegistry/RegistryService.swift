@@ -259,6 +259,14 @@ public enum HistoryAction {
     public static let aliasDeleted = "alias_deleted"
 }
 
+enum HistoryJSON {
+    static func encode<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return (try? String(decoding: encoder.encode(value), as: UTF8.self)) ?? "{}"
+    }
+}
+
 /// The detail of an alias move, as stored in the history.
 struct AliasMove: Codable {
     var alias: String
@@ -266,7 +274,7 @@ struct AliasMove: Codable {
     var to: Int64?
 
     var json: String {
-        (try? String(decoding: JSONEncoder().encode(self), as: UTF8.self)) ?? "{}"
+        HistoryJSON.encode(self)
     }
 
     static func decode(_ detail: String) -> AliasMove? {

@@ -61,6 +61,10 @@ public func buildRouter(_ components: ServerComponents) throws -> Router<BasicRe
     ArtifactRoutes(tracking: components.tracking, artifacts: artifacts).register(on: router, mlflow: mlflow)
     mlflow.addLoggedModelRoutes(components.loggedModels, artifacts: artifacts)
     mlflow.addRegistryRoutes(components.registry)
+
+    let native = NativeRoutes(router: router)
+    native.addModelRoutes(promotion: components.promotion, lineage: components.lineage)
+    native.addOpenAPIRoute()
     mlflow.add(.get, "/server-info", version: 3) { _ in
         .object([
             ("store_type", .string("SqlStore")),

@@ -56,8 +56,13 @@ extension MLflowRoutes {
             return .empty
         }
         add(.get, "/registered-models/alias") { fields in
-            let version = try await registry.version(name: try fields.required("name"), alias: try fields.required("alias"))
-            return .object([("model_version", MLflowJSON.modelVersion(version))])
+            do {
+                let version = try await registry.version(name: try fields.required("name"), alias: try fields.required("alias"))
+                return .object([("model_version", MLflowJSON.modelVersion(version))])
+            } catch let error as YardError where error.code == .resourceDoesNotExist && error.message.hasPrefix("Registered model alias") {
+                // MLflow answers a missing alias with 400, and its clients are written against that.
+                throw YardError.invalid(error.message)
+            }
         }
 
         addCall(.post, "/model-versions/create") { call in

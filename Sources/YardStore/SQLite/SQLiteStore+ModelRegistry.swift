@@ -225,7 +225,7 @@ extension SQLiteStore {
             try Self.requireRegisteredModel(db, name)
             guard let version = try Int64.fetchOne(db, sql: "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?",
                                                    arguments: [name, alias]) else {
-                throw YardError.invalid("Registered model alias \(alias) not found.")
+                throw YardError.notFound("Registered model alias \(alias) not found.")
             }
             return try Self.requireVersion(db, name, version)
         }
@@ -272,7 +272,7 @@ extension SQLiteStore {
     }
 
     static func jsonString(_ text: String) -> String {
-        let data = try? JSONSerialization.data(withJSONObject: [text], options: [.fragmentsAllowed])
+        let data = try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])
         let array = data.map { String(decoding: $0, as: UTF8.self) } ?? "[\"\"]"
         return String(array.dropFirst().dropLast())
     }

@@ -1,0 +1,100 @@
+import Hummingbird
+
+/// The OpenAPI 3.1 description of the native API, served at `/api/v1/openapi.json`. Kept by hand beside
+/// the routes it documents; the HTTP tests check that every native route appears in it.
+enum OpenAPIDocument {
+    static let json = #"""
+    {
+      "openapi": "3.1.0",
+      "info": {"title": "Modelyard native API", "version": "1.0.0",
+               "description": "Modelyard's own features beside the MLflow REST API: promotion gates, rollback, model history and lineage. Errors are {\"error_code\", \"message\"}."},
+      "paths": {
+        "/api/v1/models/{name}/policy": {
+          "parameters": [{"$ref": "#/components/parameters/ModelName"}],
+          "put": {
+            "summary": "Set the model's promotion policy",
+            "requestBody": {"required": true, "content": {
+              "application/yaml": {"schema": {"type": "string"}},
+              "application/json": {"schema": {"type": "object", "required": ["document"], "properties": {"document": {"type": "string"}}}}}},
+            "responses": {"200": {"description": "The stored policy", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Policy"}}}},
+                          "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+          },
+          "get": {
+            "summary": "Read the model's promotion policy",
+            "responses": {"200": {"description": "The policy", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Policy"}}}},
+                          "404": {"$ref": "#/components/responses/Error"}}
+          }
+        },
+        "/api/v1/models/{name}/promote": {
+          "parameters": [{"$ref": "#/components/parameters/ModelName"}],
+          "post": {
+            "summary": "Evaluate every gate and move the alias only if all pass",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["version", "alias"],
+              "properties": {"version": {"type": "integer"}, "alias": {"type": "string"}, "dry_run": {"type": "boolean"}}}}}},
+            "responses": {"200": {"description": "Promoted (or dry run)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Decision"}}}},
+                          "422": {"description": "Refused: a gate failed; the alias is unchanged", "content": {"application/json": {"schema": {"type": "object",
+                            "properties": {"error_code": {"type": "string"}, "message": {"type": "string"}, "decision": {"$ref": "#/components/schemas/Decision"}}}}}},
+                          "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+          }
+        },
+        "/api/v1/models/{name}/rollback": {
+          "parameters": [{"$ref": "#/components/parameters/ModelName"}],
+          "post": {
+            "summary": "Give the alias back to the version that held it before",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["alias"], "properties": {"alias": {"type": "string"}}}}}},
+            "responses": {"200": {"description": "Rolled back", "content": {"application/json": {"schema": {"type": "object",
+                            "properties": {"model": {"type": "string"}, "alias": {"type": "string"}, "from": {"type": "integer"}, "to": {"type": "integer"}}}}}},
+                          "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+          }
+        },
+        "/api/v1/models/{name}/history": {
+          "parameters": [{"$ref": "#/components/parameters/ModelName"}],
+          "get": {
+            "summary": "The model's append-only history: alias moves, stage changes, promotion decisions, deletions",
+            "responses": {"200": {"description": "Entries, oldest first", "content": {"application/json": {"schema": {"type": "object", "properties": {
+              "model": {"type": "string"}, "entries": {"type": "array", "items": {"type": "object", "properties": {
+                "sequence": {"type": "integer"}, "version": {"type": "integer"}, "action": {"type": "string"},
+                "detail": {"type": "string", "description": "JSON text"}, "actor": {"type": "string"}, "timestamp": {"type": "integer"}}}}}}}}}}
+          }
+        },
+        "/api/v1/lineage": {
+          "get": {
+            "summary": "Where a model came from: version, logged model, source run, params, metrics, code commit and dataset digests",
+            "parameters": [{"name": "uri", "in": "query", "required": true, "schema": {"type": "string"},
+                            "description": "models:/<name>/<version>, models:/<name>@<alias>, models:/<model_id> or runs:/<run_id>"}],
+            "responses": {"200": {"description": "Lineage", "content": {"application/json": {"schema": {"type": "object"}}}},
+                          "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+          }
+        },
+        "/api/v1/openapi.json": {
+          "get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1 document"}}}
+        }
+      },
+      "components": {
+        "parameters": {
+          "ModelName": {"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}
+        },
+        "responses": {
+          "Error": {"description": "Error", "content": {"application/json": {"schema": {"type": "object", "required": ["error_code", "message"],
+                    "properties": {"error_code": {"type": "string"}, "message": {"type": "string"}}}}}}
+        },
+        "schemas": {
+          "Policy": {"type": "object", "properties": {"model": {"type": "string"}, "document": {"type": "string"},
+                     "metric_gates": {"type": "array", "items": {"type": "string"}}, "required_tags": {"type": "array", "items": {"type": "string"}},
+                     "require_description": {"type": "boolean"}, "required_datasets": {"type": "array", "items": {"type": "string"}}}},
+          "Decision": {"type": "object", "properties": {"model": {"type": "string"}, "version": {"type": "integer"}, "alias": {"type": "string"},
+                       "champion_version": {"type": "integer"}, "dry_run": {"type": "boolean"}, "applied": {"type": "boolean"},
+                       "gates": {"type": "array", "items": {"type": "object", "properties": {"gate": {"type": "string"}, "passed": {"type": "boolean"}, "detail": {"type": "string"}}}}}}
+        }
+      }
+    }
+    """#
+}
+
+extension NativeRoutes {
+    func addOpenAPIRoute() {
+        router.get(RouterPath(Self.prefix + "/openapi.json")) { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
+        }
+    }
+}
