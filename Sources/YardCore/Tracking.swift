@@ -203,4 +203,5 @@ public enum ReservedTags {
     public static let runName = "mlflow.runName"
     public static let user = "mlflow.user"
     public static let datasetContext = "mlflow.data.context"
+    public static let logModelHistory = "mlflow.log-model.history"
 }

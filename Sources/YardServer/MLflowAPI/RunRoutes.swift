@@ -69,6 +69,10 @@ extension MLflowRoutes {
             try await tracking.logOutputs(runId: try fields.runId(), models: models)
             return .empty
         }
+        add(.post, "/runs/log-model") { fields in
+            try await tracking.logModel(runId: try fields.runId(), modelJSON: try fields.required("model_json"))
+            return .empty
+        }
         add(.post, "/runs/search") { fields in
             let page = try await tracking.searchRuns(
                 experimentIds: try fields.strings("experiment_ids"), filter: try fields.string("filter"),
