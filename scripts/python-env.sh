@@ -68,7 +68,7 @@ log "installing pinned packages from ${req#$repo/}"
 
 # Fail early (and leave no stamp) if the environment is not usable.
 pinned_mlflow="$(sed -n 's/^mlflow==\([^[:space:]]*\).*/\1/p' "$req")"
-PINNED_MLFLOW="$pinned_mlflow" "$venv/bin/python" - >&2 <<'EOF'
+PINNED_MLFLOW="$pinned_mlflow" PYTHONWARNINGS=ignore "$venv/bin/python" - >&2 <<'EOF'
 import os
 import mlflow, pytest, requests
 import mlflow.server.fastapi_app  # noqa: F401  (the reference server must import too)

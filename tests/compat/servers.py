@@ -214,7 +214,9 @@ def launch(kind: str, *, yard_bin: Path | None = None, timeout: float | None = N
         except ServerStartError as e:
             last = e
             server.stop()
-            if "address already in use" not in server.log_tail().lower():
+            port_taken = "address already in use" in server.log_tail().lower()
+            if port_taken or not os.environ.get("YARD_COMPAT_KEEP_DATA"):
+                server.cleanup()  # the error message already carries the log's tail
+            if not port_taken:
                 raise
-            server.cleanup()
     raise last  # type: ignore[misc]
