@@ -33,7 +33,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .target(name: "YardClient", dependencies: [
-            "YardCore",
+            "YardCore", "YardData",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         .target(name: "YardServer", dependencies: [
