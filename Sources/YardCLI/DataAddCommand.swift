@@ -54,7 +54,7 @@ struct DataAddCommand: AsyncParsableCommand {
                     try await register(name: name, result: result, repository: repository)
                 }
             }
-            let ignores = Set(pointers.map { (($0 as NSString).deletingLastPathComponent as NSString).appendingPathComponent(".gitignore") })
+            let ignores = Set(pointers.map { PathText.join(PathText.parent($0), ".gitignore") })
             Console.line("To track the changes with git, run:\n  git add \((pointers + ignores.sorted()).joined(separator: " "))")
         }
     }

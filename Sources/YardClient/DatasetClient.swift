@@ -49,6 +49,7 @@ public struct DatasetClient: Sendable {
     }
 
     public func register(_ registration: DatasetRegistration) async throws -> RegisteredDatasetVersion {
+        try connection.ensureReachable()
         let body = try JSONEncoder().encode(registration)
         let reply = try await connection.json(.POST, "/api/v1/datasets", body: Array(body))
         struct Answer: Decodable { var dataset_version: RegisteredDatasetVersion }

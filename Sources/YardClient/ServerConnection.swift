@@ -20,6 +20,35 @@ struct ServerConnection: Sendable {
 
     var client: HTTPClient { HTTPClient.shared }
 
+    /// Fails fast when nothing listens at the URL. The HTTP client keeps retrying a refused connection
+    /// until the request's deadline (minutes for a big upload), so a stopped server would look like a hang.
+    func ensureReachable() throws(YardError) {
+        guard let url = URL(string: baseURL), let host = url.host else { return }
+        let port = url.port ?? (url.scheme == "https" ? 443 : 80)
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var results: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &results) == 0, let first = results else {
+            throw YardError(.temporarilyUnavailable, "Cannot resolve the yard server host '\(host)' in \(baseURL); check the URL.")
+        }
+        defer { freeaddrinfo(results) }
+        var reason = "no address"
+        var candidate: UnsafeMutablePointer<addrinfo>? = first
+        while let address = candidate {
+            let socket = Glibc.socket(address.pointee.ai_family, address.pointee.ai_socktype, address.pointee.ai_protocol)
+            if socket >= 0 {
+                var limit = timeval(tv_sec: 5, tv_usec: 0)
+                setsockopt(socket, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+                let connected = connect(socket, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0
+                reason = String(cString: strerror(errno))
+                close(socket)
+                if connected { return }
+            }
+            candidate = address.pointee.ai_next
+        }
+        throw YardError(.temporarilyUnavailable, "Cannot reach the yard server at \(baseURL) (\(reason)). Check that `yard server` is running there and the URL is right.")
+    }
+
     /// Sends a request and returns the response, mapping connection failures to a clear message.
     func execute(_ request: HTTPClientRequest, timeout: TimeAmount = .seconds(300)) async throws -> HTTPClientResponse {
         do {

@@ -23,6 +23,7 @@ public struct ServerRemote: Remote {
     }
 
     public func missing(_ digests: [ContentDigest]) async throws -> Set<ContentDigest> {
+        try connection.ensureReachable()
         var missing = Set<ContentDigest>()
         var start = 0
         while start < digests.count {

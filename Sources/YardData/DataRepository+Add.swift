@@ -26,9 +26,10 @@ extension DataRepository {
         if relative.hasSuffix(PointerFile.suffix) {
             throw .invalid("'\(userPath)' is a pointer file; add the data it tracks instead.")
         }
+        try refuseOverlap(relative, shown: userPath)
         let state = loadState()
         let (content, hashed) = try workspaceContent(of: relative, state: state, progress: progress)
-        let name = (relative as NSString).lastPathComponent
+        let name = PathText.name(relative)
         let pointer: PointerFile
         var newObjects = 0
         switch content {
@@ -49,6 +50,21 @@ extension DataRepository {
         try ignoreInGit(relative)
         state.save()
         return AddResult(pointerPath: pointerPath, targetPath: relative, pointer: pointer, hashedFiles: hashed, newObjects: newObjects)
+    }
+
+    /// One byte must belong to one pointer: a path inside a tracked folder, or a folder holding tracked
+    /// paths, would make two pointers disagree about the same files.
+    func refuseOverlap(_ relative: String, shown: String) throws(YardError) {
+        var ancestor = PathText.parent(relative)
+        while !ancestor.isEmpty {
+            if FileSystem.exists(absolute(ancestor + PointerFile.suffix)) {
+                throw .invalid("'\(shown)' is inside '\(ancestor)', which is already tracked as a whole; run `yard data add \(ancestor)` instead.")
+            }
+            ancestor = PathText.parent(ancestor)
+        }
+        if let nested = try pointerPaths().first(where: { $0.hasPrefix(relative + "/") }) {
+            throw .invalid("'\(shown)' contains '\(nested)', which is tracked on its own; remove that pointer first or add a different folder.")
+        }
     }
 
     /// Copies the content the cache lacks, then the manifest nodes (last, so a manifest in the cache

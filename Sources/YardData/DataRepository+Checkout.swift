@@ -105,12 +105,12 @@ extension DataRepository {
             var folders = Set<String>()
             folders.insert(absolute(target))
             for entry in toWrite {
-                let folder = (entry.path as NSString).deletingLastPathComponent
+                let folder = PathText.parent(entry.path)
                 if !folder.isEmpty { folders.insert(absolute(target + "/" + folder)) }
             }
             for folder in folders.sorted() { try FileSystem.createDirectory(folder) }
         } else {
-            try FileSystem.createDirectory((absolute(target) as NSString).deletingLastPathComponent)
+            try FileSystem.createDirectory(PathText.parent(absolute(target)))
         }
         progress.start("Checking out", files: toWrite.count, bytes: toWrite.reduce(0) { $0 + $1.size })
         defer { progress.finish() }
@@ -136,7 +136,7 @@ extension DataRepository {
     /// whatever was there, so a reader never sees a half-written file.
     static func materialize(_ entry: TreeEntry, from cache: ObjectCache, at destination: String,
                             kinds: [LinkKind]) throws(YardError) -> LinkKind {
-        let folder = (destination as NSString).deletingLastPathComponent
+        let folder = PathText.parent(destination)
         let temporary = folder + "/.yard-tmp-" + UUID().uuidString
         // A hard link shares the object's mode (0444), so executables are cloned or copied instead.
         let usable = entry.isExecutable ? kinds.filter { $0 != .hardlink } : kinds

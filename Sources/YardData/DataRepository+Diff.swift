@@ -42,7 +42,7 @@ extension DataRepository {
         switch revision {
         case .git(let name):
             for (pointerPath, pointer) in try GitRevisions(root: root).pointers(at: name) {
-                let folder = (pointerPath as NSString).deletingLastPathComponent
+                let folder = PathText.parent(pointerPath)
                 let target = folder.isEmpty ? pointer.path : folder + "/" + pointer.path
                 if pointer.kind == .file {
                     files[target] = pointer.digest

@@ -66,10 +66,19 @@ extension DataRepository {
                 if output.pointer.kind != .file || digest != output.pointer.digest { status.state = .modified }
             case .directory(let entries, _):
                 let tree = DirectoryTree(entries: entries, maxLeafEntries: maxLeafEntries)
-                if output.pointer.kind != .directory || tree.root != output.pointer.digest {
+                if output.pointer.kind != .directory {
                     status.state = .modified
-                    if output.pointer.kind == .directory, inCache, let recorded = try? treeEntries(output.pointer.digest) {
-                        status.changes = FileChanges.between(recorded.entries, entries)
+                } else if tree.root != output.pointer.digest {
+                    // Different roots usually mean different files, but a manifest split with another node
+                    // size has another root for the same files, so the entries decide.
+                    if inCache, let recorded = try? treeEntries(output.pointer.digest) {
+                        let changes = FileChanges.between(recorded.entries, entries)
+                        if !changes.isEmpty {
+                            status.state = .modified
+                            status.changes = changes
+                        }
+                    } else {
+                        status.state = .modified
                     }
                 }
             }

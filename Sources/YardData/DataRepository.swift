@@ -52,7 +52,7 @@ public struct DataRepository: Sendable {
                 return try DataRepository(root: current)
             }
             if current == "/" || current.isEmpty { break }
-            current = (current as NSString).deletingLastPathComponent
+            current = PathText.parent(current)
         }
         throw YardError(.invalidState, "Not inside a yard repository (no .yard folder here or above '\(directory)'). Run `yard init` at the root of your git repository first.")
     }
@@ -74,8 +74,8 @@ public struct DataRepository: Sendable {
         let joined = path.hasPrefix("/") ? path : workingDirectory + "/" + path
         let standardized = URL(fileURLWithPath: joined).standardizedFileURL.path
         // Resolve symbolic links in the parent folders (not the last component, which may not exist yet).
-        let parent = Self.canonical((standardized as NSString).deletingLastPathComponent)
-        let name = (standardized as NSString).lastPathComponent
+        let parent = Self.canonical(PathText.parent(standardized))
+        let name = PathText.name(standardized)
         let absolute = parent == "/" ? "/" + name : parent + "/" + name
         guard absolute.hasPrefix(root + "/") else {
             throw .invalid("'\(userPath)' is outside the repository at \(root); only paths inside it can be tracked. Move or copy the data into the repository first.")
@@ -128,7 +128,7 @@ public struct DataRepository: Sendable {
 
     func loadOutput(pointerPath: String) throws(YardError) -> TrackedOutput {
         let pointer = try PointerFile.load(absolute(pointerPath), displayPath: pointerPath)
-        let folder = (pointerPath as NSString).deletingLastPathComponent
+        let folder = PathText.parent(pointerPath)
         let target = folder.isEmpty ? pointer.path : folder + "/" + pointer.path
         return TrackedOutput(pointerPath: pointerPath, targetPath: target, pointer: pointer)
     }
@@ -165,9 +165,9 @@ public struct DataRepository: Sendable {
 
     /// Adds `/<name>` to the .gitignore beside a tracked path, so git never sees the data itself.
     func ignoreInGit(_ relativePath: String) throws(YardError) {
-        let folder = (relativePath as NSString).deletingLastPathComponent
+        let folder = PathText.parent(relativePath)
         let ignorePath = folder.isEmpty ? root + "/.gitignore" : root + "/" + folder + "/.gitignore"
-        let line = "/" + (relativePath as NSString).lastPathComponent
+        let line = "/" + PathText.name(relativePath)
         var text = FileSystem.exists(ignorePath) ? String(decoding: try FileSystem.readFile(ignorePath), as: UTF8.self) : ""
         if text.split(separator: "\n").contains(where: { $0 == line }) { return }
         if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }

@@ -92,7 +92,7 @@ enum FileSystem {
 
     /// Writes a small file atomically and durably: temporary file, fsync, rename, fsync of the folder.
     static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(YardError) {
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = PathText.parent(path)
         let temporary = directory + "/.yard-tmp-" + UUID().uuidString
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw YardError(.internalError, "Cannot write '\(path)': \(lastError)") }

@@ -143,7 +143,7 @@ public final class ObjectBatch: @unchecked Sendable {
         let actual = try writer.close()
         guard actual == expected else {
             unlink(writer.temporary)
-            throw YardError(.invalidState, "Object \(expected) from \(source) arrived with digest \(actual): it is corrupt there and was not stored.")
+            throw YardError(.invalidParameterValue, "Object \(expected) from \(source) arrived with digest \(actual): it is corrupt there and was not stored.")
         }
         add(writer.temporary, expected)
     }
@@ -181,7 +181,7 @@ public final class ObjectBatch: @unchecked Sendable {
         var directories = Set<String>()
         for item in items {
             let destination = cache.path(for: item.digest)
-            let directory = (destination as NSString).deletingLastPathComponent
+            let directory = PathText.parent(destination)
             if !directories.contains(directory) {
                 mkdir(directory, 0o755)
                 directories.insert(directory)

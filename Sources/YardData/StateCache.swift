@@ -72,7 +72,7 @@ public final class StateCache: @unchecked Sendable {
         let bytes = Self.encode(entries)
         dirty = false
         lock.unlock()
-        try? FileSystem.createDirectory((path as NSString).deletingLastPathComponent)
+        try? FileSystem.createDirectory(PathText.parent(path))
         try? FileSystem.writeAtomically(path, bytes)
     }
 

@@ -4,6 +4,7 @@ import Logging
 import Prometheus
 import YardBlobs
 import YardCore
+import YardData
 import YardStore
 import YardTracking
 
@@ -16,6 +17,9 @@ public struct ServerComponents: Sendable {
     public let artifactRoot: String
     public let tracking: TrackingService
     public let metrics: PrometheusCollectorRegistry
+    // Data versioning: the object store remotes push to, and the dataset registry.
+    public let objects: ObjectCache
+    public let datasets: any DatasetStore
 }
 
 /// Builds the store, the domain services and the router. `yard server` and the tests both call this, so
@@ -30,7 +34,9 @@ public func buildComponents(_ configuration: ServerConfiguration) throws -> Serv
     return ServerComponents(
         databasePath: databasePath, artifactRoot: artifacts.root,
         tracking: TrackingService(store: store, defaultArtifactRoot: defaultArtifactRoot),
-        metrics: PrometheusCollectorRegistry())
+        metrics: PrometheusCollectorRegistry(),
+        objects: try ObjectCache(root: configuration.absoluteDataDirectory + "/objects"),
+        datasets: store)
 }
 
 public func buildRouter(_ components: ServerComponents) throws -> Router<BasicRequestContext> {
@@ -50,6 +56,10 @@ public func buildRouter(_ components: ServerComponents) throws -> Router<BasicRe
     mlflow.addRunRoutes(components.tracking)
     ArtifactRoutes(tracking: components.tracking, artifacts: try LocalArtifactStore(root: components.artifactRoot))
         .register(on: router, mlflow: mlflow)
+    // Native API: data versioning.
+    ObjectRoutes(objects: components.objects).register(on: router)
+    DatasetRoutes(store: components.datasets).register(on: router)
+
     mlflow.add(.get, "/server-info", version: 3) { _ in
         .object([
             ("store_type", .string("SqlStore")),
