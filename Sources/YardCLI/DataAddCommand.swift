@@ -40,7 +40,7 @@ struct DataAddCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await DataCLI.reportingErrors {
+        do {
             let repository = try DataCLI.repository()
             let progress = ProgressBar.make(quiet: common.quiet)
             var pointers: [String] = []
@@ -56,6 +56,8 @@ struct DataAddCommand: AsyncParsableCommand {
             }
             let ignores = Set(pointers.map { PathText.join(PathText.parent($0), ".gitignore") })
             Console.line("To track the changes with git, run:\n  git add \((pointers + ignores.sorted()).joined(separator: " "))")
+        } catch {
+            throw DataCLI.reported(error)
         }
     }
 

@@ -51,13 +51,12 @@ enum DataCLI {
         }
     }
 
-    static func reportingErrors<T>(_ body: () async throws -> T) async throws -> T {
-        do {
-            return try await body()
-        } catch let error as YardError {
-            Console.error("error: " + error.message)
-            throw ExitCode.failure
-        }
+    /// For async commands: `do { ... } catch { throw DataCLI.reported(error) }`. (An async closure-taking
+    /// twin of `reportingErrors` crashes the Swift 6.3 optimizer while splitting the coroutine.)
+    static func reported(_ error: any Error) -> any Error {
+        guard let error = error as? YardError else { return error }
+        Console.error("error: " + error.message)
+        return ExitCode.failure
     }
 
     /// A remote by name from .yard/config, or a folder path / server URL given directly; nil = the default.
@@ -65,7 +64,14 @@ enum DataCLI {
         let remotes = repository.config.remotes ?? [:]
         let location: String
         if let nameOrLocation {
-            location = remotes[nameOrLocation] ?? nameOrLocation
+            if let configured = remotes[nameOrLocation] {
+                location = configured
+            } else if nameOrLocation.contains("/") || nameOrLocation.hasPrefix(".") {
+                location = nameOrLocation
+            } else {
+                // A bare word is a remote name; guessing it is a folder would push somewhere unexpected.
+                throw YardError.notFound("No remote named '\(nameOrLocation)' in .yard/config (see `yard data remote list`). To use a folder, give a path with a '/', e.g. ./\(nameOrLocation).")
+            }
         } else if let name = repository.config.defaultRemote, let configured = remotes[name] {
             location = configured
         } else if remotes.count == 1, let only = remotes.values.first {

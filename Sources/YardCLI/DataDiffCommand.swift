@@ -32,7 +32,7 @@ struct DataDiffCommand: AsyncParsableCommand {
                                            from: DataCLI.workingDirectory)
             if json {
                 let object = ["added": diff.added, "deleted": diff.deleted, "modified": diff.modified]
-                let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+                let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
                 Console.line(String(decoding: data, as: UTF8.self))
                 return
             }

@@ -27,12 +27,14 @@ struct DataPushCommand: AsyncParsableCommand {
     @OptionGroup var common: DataCommonOptions
 
     func run() async throws {
-        try await DataCLI.reportingErrors {
+        do {
             let repository = try DataCLI.repository()
             let remote = try DataCLI.remote(remoteOption.remote, in: repository)
             let summary = try await repository.push(to: remote, targets: targets, from: DataCLI.workingDirectory,
                                                     progress: ProgressBar.make(quiet: common.quiet))
             Console.line("Pushed \(summary.transferred) objects (\(DataCLI.size(summary.bytes))) to \(remote.displayName); \(summary.alreadyPresent) were already there.")
+        } catch {
+            throw DataCLI.reported(error)
         }
     }
 }
@@ -53,12 +55,14 @@ struct DataFetchCommand: AsyncParsableCommand {
     @OptionGroup var common: DataCommonOptions
 
     func run() async throws {
-        try await DataCLI.reportingErrors {
+        do {
             let repository = try DataCLI.repository()
             let remote = try DataCLI.remote(remoteOption.remote, in: repository)
             let summary = try await repository.fetch(from: remote, targets: targets, from: DataCLI.workingDirectory,
                                                      progress: ProgressBar.make(quiet: common.quiet))
             Console.line("Fetched \(summary.transferred) objects (\(DataCLI.size(summary.bytes))) from \(remote.displayName); \(summary.alreadyPresent) were already cached.")
+        } catch {
+            throw DataCLI.reported(error)
         }
     }
 }
@@ -83,14 +87,24 @@ struct DataPullCommand: AsyncParsableCommand {
     @OptionGroup var common: DataCommonOptions
 
     func run() async throws {
-        try await DataCLI.reportingErrors {
+        do {
             let repository = try DataCLI.repository()
             let remote = try DataCLI.remote(remoteOption.remote, in: repository)
-            let (summary, result) = try await repository.pull(from: remote, targets: targets, from: DataCLI.workingDirectory,
-                                                              force: force, progress: ProgressBar.make(quiet: common.quiet))
+            let progress = ProgressBar.make(quiet: common.quiet)
+            let summary = try await repository.fetch(from: remote, targets: targets, from: DataCLI.workingDirectory,
+                                                     repair: true, progress: progress)
+            let result = try checkoutAfterFetch(repository, progress: progress)
             Console.line("Fetched \(summary.transferred) objects (\(DataCLI.size(summary.bytes))) from \(remote.displayName).")
             if summary.repaired > 0 { Console.line("Repaired \(summary.repaired) corrupt cache objects with good copies from the remote.") }
             Console.line("Checked out: \(result.restored) restored, \(result.unchanged) unchanged, \(result.removed) removed.")
+        } catch {
+            throw DataCLI.reported(error)
         }
+    }
+
+    /// The checkout half of pull, in a synchronous function: the earlier one-call form of this async `run`
+    /// crashed the Swift 6.3 optimizer (coroutine splitting) in release builds; this shape compiles.
+    private func checkoutAfterFetch(_ repository: DataRepository, progress: any ProgressReporter) throws -> CheckoutResult {
+        try repository.checkout(targets, from: DataCLI.workingDirectory, force: force, progress: progress)
     }
 }
