@@ -4,6 +4,7 @@ import Logging
 import Prometheus
 import YardBlobs
 import YardCore
+import YardData
 import YardRegistry
 import YardStore
 import YardTracking
@@ -21,6 +22,9 @@ public struct ServerComponents: Sendable {
     public let promotion: PromotionService
     public let lineage: LineageService
     public let metrics: PrometheusCollectorRegistry
+    // Data versioning: the object store remotes push to, and the dataset registry.
+    public let objects: ObjectCache
+    public let datasets: any DatasetStore
 }
 
 /// Builds the store, the domain services and the router. `yard server` and the tests both call this, so
@@ -39,7 +43,9 @@ public func buildComponents(_ configuration: ServerConfiguration) throws -> Serv
         registry: RegistryService(registry: store, tracking: store),
         promotion: PromotionService(registry: store, tracking: store),
         lineage: LineageService(registry: store, tracking: store),
-        metrics: PrometheusCollectorRegistry())
+        metrics: PrometheusCollectorRegistry(),
+        objects: try ObjectCache(root: configuration.absoluteDataDirectory + "/objects"),
+        datasets: store)
 }
 
 public func buildRouter(_ components: ServerComponents) throws -> Router<BasicRequestContext> {
@@ -65,6 +71,9 @@ public func buildRouter(_ components: ServerComponents) throws -> Router<BasicRe
     let native = NativeRoutes(router: router)
     native.addModelRoutes(promotion: components.promotion, lineage: components.lineage)
     native.addOpenAPIRoute()
+    ObjectRoutes(objects: components.objects).register(on: router)
+    DatasetRoutes(store: components.datasets).register(on: router)
+
     mlflow.add(.get, "/server-info", version: 3) { _ in
         .object([
             ("store_type", .string("SqlStore")),

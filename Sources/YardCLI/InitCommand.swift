@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import YardCore
+import YardData
+
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Set up data versioning in this repository: creates .yard/ (config and cache).",
+        discussion: """
+            Run it once at the root of your git repository, then commit .yard/config and .yard/.gitignore.
+            The cache (.yard/cache) and the state cache (.yard/tmp) stay out of git. Running it again is harmless.
+
+            Example:
+              cd my-project && git init && yard init
+              git add .yard && git commit -m "Track data with yard"
+            """)
+
+    @Argument(help: "Folder to initialise (default: the current folder).")
+    var path: String?
+
+    func run() throws {
+        try DataCLI.reportingErrors {
+            let folder = path ?? FileManager.default.currentDirectoryPath
+            let repository = try DataRepository.initialize(at: folder)
+            Console.line("Initialised yard data in \(repository.yardDirectory)")
+            if !FileManager.default.fileExists(atPath: repository.root + "/.git") {
+                Console.line("Note: \(repository.root) is not the root of a git repository; pointer files are meant to be committed with git.")
+            }
+            Console.line("Next: yard data add <path>, then git add <path>.yard .gitignore .yard")
+        }
+    }
+}
