@@ -116,6 +116,15 @@ struct HTTPTests {
         }
     }
 
+    @Test func lowerCamelFieldNamesAreAcceptedAndDoublesAreRefused() async throws {
+        try await withClient { client in
+            let created = try await post(client, "/runs/create", #"{"experimentId":"0","runName":"camel"}"#)
+            #expect(created.json["run"]?["info"]?["run_name"] == .string("camel"))
+            let both = try await post(client, "/runs/create", #"{"run_name":"a","runName":"b"}"#)
+            #expect(both.status == 400)
+        }
+    }
+
     @Test func artifactProxyRefusesEscapesAndRoundTrips() async throws {
         try await withClient { client in
             let put = try await client.execute(uri: "/api/2.0/mlflow-artifacts/artifacts/0/r/artifacts/x.txt", method: .put,

@@ -36,10 +36,16 @@ struct RequestFields {
 
     private func jsonValue(_ name: String) throws(YardError) -> JSONValue? {
         guard case .json(let members) = source else { return nil }
-        let camel = camelCase(name)
+        // Clients send snake_case; the lowerCamel spelling is only worked out for a key that has capitals.
+        var camel: String?
         var found: JSONValue?
         var foundName: String?
-        for (key, value) in members where key == name || key == camel {
+        for (key, value) in members {
+            if key != name {
+                guard key.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) else { continue }
+                if camel == nil { camel = camelCase(name) }
+                guard key == camel else { continue }
+            }
             if let foundName, foundName != key {
                 throw .invalid("Invalid request: field '\(path)\(name)' was given twice, as '\(foundName)' and '\(key)'.")
             }
