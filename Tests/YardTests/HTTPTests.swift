@@ -150,6 +150,31 @@ struct HTTPTests {
         }
     }
 
+    @Test func everyDocumentedNativeRouteExists() async throws {
+        let document = try JSONParser.parse(Array(OpenAPIDocument.json.utf8))
+        guard case .object(let paths)? = document["paths"] else {
+            Issue.record("no paths in the OpenAPI document")
+            return
+        }
+        #expect(paths.count >= 10)
+        try await withClient { client in
+            for (path, operations) in paths {
+                guard case .object(let methods) = operations else { continue }
+                let uri = path.replacingOccurrences(of: "{name}", with: "ghost")
+                    .replacingOccurrences(of: "{digest}", with: String(repeating: "0", count: 64))
+                for (method, _) in methods where method != "parameters" {
+                    let httpMethod = HTTPRequest.Method(rawValue: method.uppercased())!
+                    let code = try await client.execute(uri: uri, method: httpMethod, headers: Self.jsonHeaders,
+                                                        body: ByteBuffer(string: "{}")) { response -> String? in
+                        if case .string(let code)? = (try? JSONParser.parse(Array(response.body.readableBytesView)))?["error_code"] { return code }
+                        return nil
+                    }
+                    #expect(code != "ENDPOINT_NOT_FOUND", "\(method.uppercased()) \(path) is documented but not routed")
+                }
+            }
+        }
+    }
+
     @Test func healthVersionAndMetrics() async throws {
         try await withClient { client in
             let health = try await client.execute(uri: "/health", method: .get) { String(buffer: $0.body) }

@@ -1,13 +1,13 @@
 import Hummingbird
 
 /// The OpenAPI 3.1 description of the native API, served at `/api/v1/openapi.json`. Kept by hand beside
-/// the routes it documents; the HTTP tests check that every native route appears in it.
+/// the routes it documents; the HTTP tests call every documented path and method to check it exists.
 enum OpenAPIDocument {
     static let json = #"""
     {
       "openapi": "3.1.0",
       "info": {"title": "Modelyard native API", "version": "1.0.0",
-               "description": "Modelyard's own features beside the MLflow REST API: promotion gates, rollback, model history and lineage. Errors are {\"error_code\", \"message\"}."},
+               "description": "Modelyard's own features beside the MLflow REST API: promotion gates, rollback, model history, lineage, the content-addressed object store and the dataset registry. Errors are {\"error_code\", \"message\"}."},
       "paths": {
         "/api/v1/models/{name}/policy": {
           "parameters": [{"$ref": "#/components/parameters/ModelName"}],
@@ -66,6 +66,55 @@ enum OpenAPIDocument {
                           "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
           }
         },
+        "/api/v1/objects/missing": {
+          "post": {
+            "summary": "Which of these content digests the server lacks (one round trip per batch)",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["digests"],
+              "properties": {"digests": {"type": "array", "items": {"$ref": "#/components/schemas/Digest"}}}}}}},
+            "responses": {"200": {"description": "The missing ones", "content": {"application/json": {"schema": {"type": "object",
+                            "properties": {"missing": {"type": "array", "items": {"$ref": "#/components/schemas/Digest"}}}}}}},
+                          "400": {"$ref": "#/components/responses/Error"}}
+          }
+        },
+        "/api/v1/objects/{digest}": {
+          "parameters": [{"name": "digest", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Digest"}}],
+          "put": {
+            "summary": "Upload an object; it is hashed on arrival and stored only if it matches its name",
+            "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+            "responses": {"200": {"description": "Stored (or already present)"}, "400": {"$ref": "#/components/responses/Error"}}
+          },
+          "get": {
+            "summary": "Download an object",
+            "responses": {"200": {"description": "The bytes", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                          "404": {"$ref": "#/components/responses/Error"}}
+          }
+        },
+        "/api/v1/datasets": {
+          "post": {
+            "summary": "Register a dataset version (idempotent per name and digest); CSV versions carry a profile",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}},
+            "responses": {"200": {"description": "The stored version", "content": {"application/json": {"schema": {"type": "object"}}}},
+                          "400": {"$ref": "#/components/responses/Error"}}
+          },
+          "get": {
+            "summary": "Registered datasets with their latest version",
+            "responses": {"200": {"description": "Datasets", "content": {"application/json": {"schema": {"type": "object"}}}}}
+          }
+        },
+        "/api/v1/datasets/{name}": {
+          "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
+          "get": {"summary": "A dataset's versions", "responses": {"200": {"description": "Versions"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/datasets/{name}/versions/{digest}": {
+          "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}},
+                         {"name": "digest", "in": "path", "required": true, "schema": {"type": "string"}, "description": "64-hex SHA-256 (optionally sha256:-prefixed) or its first 36 hex characters"}],
+          "get": {"summary": "One dataset version", "responses": {"200": {"description": "The version"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
+        "/api/v1/datasets/{name}/versions/{digest}/runs": {
+          "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}},
+                         {"name": "digest", "in": "path", "required": true, "schema": {"type": "string"}}],
+          "get": {"summary": "Runs whose MLflow dataset inputs used this version", "responses": {"200": {"description": "Runs"}, "404": {"$ref": "#/components/responses/Error"}}}
+        },
         "/api/v1/openapi.json": {
           "get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1 document"}}}
         }
@@ -79,6 +128,7 @@ enum OpenAPIDocument {
                     "properties": {"error_code": {"type": "string"}, "message": {"type": "string"}}}}}}
         },
         "schemas": {
+          "Digest": {"type": "string", "pattern": "^(sha256:)?[0-9a-f]{64}$"},
           "Policy": {"type": "object", "properties": {"model": {"type": "string"}, "document": {"type": "string"},
                      "metric_gates": {"type": "array", "items": {"type": "string"}}, "required_tags": {"type": "array", "items": {"type": "string"}},
                      "require_description": {"type": "boolean"}, "required_datasets": {"type": "array", "items": {"type": "string"}}}},
