@@ -96,7 +96,10 @@ public struct TrackingService: Sendable {
             startTime: startTime ?? Identifiers.nowMillis(), endTime: nil,
             artifactUri: Self.childLocation(experiment.artifactLocation, "\(runId)/artifacts"), lifecycleStage: .active)
         try await store.createRun(info, tags: allTags)
-        return try await store.run(id: runId)
+        // A new run has nothing but what was just written, so it is answered without reading it back.
+        // Later tags with the same key replace earlier ones, as in the store.
+        let tagsByKey = Dictionary(allTags.map { ($0.key, $0) }, uniquingKeysWith: { $1 })
+        return Run(info: info, tags: tagsByKey.values.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) })
     }
 
     public func run(id: String) async throws -> Run {
