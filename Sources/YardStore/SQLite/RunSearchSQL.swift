@@ -36,6 +36,11 @@ enum RunSearchSQL {
             let test = try SQLComparison.make(column: "m.value", comparator: clause.comparator, value: clause.value)
             let nanRule = clause.comparator == .notEqual ? "(m.is_nan = 1 OR \(test.sql))" : "(m.is_nan = 0 AND \(test.sql))"
             return SQLFragment("EXISTS (\(inner) AND \(nanRule))", values: [clause.key.databaseValue] + test.arguments)
+        case .param where clause.comparator == .equal:
+            // An equality on a param is usually selective: drive the search from the (key, value) index
+            // instead of probing every run of the experiment.
+            guard case .string(let value) = clause.value else { fallthrough }
+            return SQLFragment("r.run_uuid IN (SELECT p.run_uuid FROM params p WHERE p.key = ? AND p.value = ?)", [clause.key, value])
         case .param:
             let inner = "SELECT 1 FROM params p WHERE p.run_uuid = r.run_uuid AND p.key = ?"
             return try SQLComparison.exists(inner: inner, key: clause.key, valueColumn: "p.value",
