@@ -107,6 +107,22 @@ enum FileSystem {
         syncDirectory(directory)
     }
 
+    /// Reads an open file to its end in 1 MiB chunks, handing each to `body`.
+    static func readChunks(_ descriptor: Int32, path: String,
+                           _ body: (UnsafeRawBufferPointer) throws(YardError) -> Void) throws(YardError) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(descriptor, buffer.baseAddress, buffer.count)
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw YardError(.internalError, "Cannot read '\(path)': \(lastError)")
+            }
+            if count == 0 { return }
+            try body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+        }
+    }
+
     static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
         var offset = 0
         while offset < bytes.count {

@@ -88,16 +88,8 @@ enum Linker {
             throw YardError(.internalError, "Cannot copy '\(source)': \(FileSystem.lastError)")
         }
         #endif
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
-        defer { buffer.deallocate() }
-        while true {
-            let count = read(input, buffer.baseAddress, buffer.count)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw YardError(.internalError, "Cannot read '\(source)': \(FileSystem.lastError)")
-            }
-            if count == 0 { return }
-            guard FileSystem.writeAll(output, UnsafeRawBufferPointer(rebasing: buffer[0..<count])) else {
+        try FileSystem.readChunks(input, path: source) { chunk throws(YardError) in
+            guard FileSystem.writeAll(output, chunk) else {
                 throw YardError(.internalError, "Cannot write '\(destination)': \(FileSystem.lastError)")
             }
         }

@@ -270,17 +270,7 @@ public final class HashingObjectWriter: @unchecked Sendable {
             Darwin.close(input)
             #endif
         }
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
-        defer { buffer.deallocate() }
-        while true {
-            let count = read(input, buffer.baseAddress, buffer.count)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw YardError(.internalError, "Cannot read '\(path)': \(FileSystem.lastError)")
-            }
-            if count == 0 { return }
-            try append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-        }
+        try FileSystem.readChunks(input, path: path) { chunk throws(YardError) in try append(chunk) }
     }
 
     deinit {
