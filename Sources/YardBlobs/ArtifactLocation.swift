@@ -40,7 +40,7 @@ public enum ArtifactLocation: Sendable, Equatable {
         case .proxied(let relative):
             return (proxyRoot, Self.join(relative, subpath))
         case .localFolder(let path):
-            return (try LocalArtifactStore(root: path), subpath)
+            return (LocalArtifactStore(readingFrom: path), subpath)
         }
     }
 

@@ -30,6 +30,12 @@ public struct LocalArtifactStore: Sendable {
         self.root = absolute
     }
 
+    /// A store over a folder that may not exist yet, for reading only: listing a run's local artifact
+    /// folder must not create it.
+    public init(readingFrom root: String) {
+        self.root = URL(fileURLWithPath: root).standardizedFileURL.path
+    }
+
     /// Validates a relative artifact path and returns its absolute location under the root.
     public func resolve(_ relativePath: String) throws(YardError) -> String {
         try Self.validate(relativePath)

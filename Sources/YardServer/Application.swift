@@ -15,7 +15,9 @@ public let mlflowCompatibleVersion = "3.18.0"
 /// What a running server is made of, for the CLI to report and for tests to reach into.
 public struct ServerComponents: Sendable {
     public let databasePath: String
-    public let artifactRoot: String
+    /// The proxied artifact root (`mlflow-artifacts:`), opened once at start-up.
+    public let artifacts: LocalArtifactStore
+    public var artifactRoot: String { artifacts.root }
     public let tracking: TrackingService
     public let loggedModels: LoggedModelService
     public let registry: RegistryService
@@ -37,7 +39,7 @@ public func buildComponents(_ configuration: ServerConfiguration) throws -> Serv
     try store.ensureDefaultExperiment(artifactLocation: defaultArtifactRoot + "0")
     let artifacts = try LocalArtifactStore(root: artifactRootPath)
     return ServerComponents(
-        databasePath: databasePath, artifactRoot: artifacts.root,
+        databasePath: databasePath, artifacts: artifacts,
         tracking: TrackingService(store: store, defaultArtifactRoot: defaultArtifactRoot),
         loggedModels: LoggedModelService(registry: store, tracking: store),
         registry: RegistryService(registry: store, tracking: store),
@@ -63,7 +65,7 @@ public func buildRouter(_ components: ServerComponents) throws -> Router<BasicRe
     let mlflow = MLflowRoutes(router: router)
     mlflow.addExperimentRoutes(components.tracking)
     mlflow.addRunRoutes(components.tracking)
-    let artifacts = try LocalArtifactStore(root: components.artifactRoot)
+    let artifacts = components.artifacts
     ArtifactRoutes(tracking: components.tracking, artifacts: artifacts).register(on: router, mlflow: mlflow)
     mlflow.addLoggedModelRoutes(components.loggedModels, artifacts: artifacts)
     mlflow.addRegistryRoutes(components.registry)

@@ -153,11 +153,11 @@ extension SQLiteStore {
                 lifecycleStage: LifecycleStage(rawValue: row[8]) ?? .active, modelType: row[9], sourceRunId: row[10])
             byId[model.modelId] = model
         }
-        for row in try Row.fetchAll(db, sql: "SELECT model_id, key, value FROM logged_model_params WHERE model_id IN (\(placeholders)) ORDER BY key", arguments: arguments) {
-            byId[row[0]]?.params.append(Param(key: row[1], value: row[2]))
+        for (owner, param) in try keyValues(db, table: "logged_model_params", owner: "model_id", placeholders: placeholders, arguments: arguments) {
+            byId[owner]?.params.append(param)
         }
-        for row in try Row.fetchAll(db, sql: "SELECT model_id, key, value FROM logged_model_tags WHERE model_id IN (\(placeholders)) ORDER BY key", arguments: arguments) {
-            byId[row[0]]?.tags.append(Tag(key: row[1], value: row[2]))
+        for (owner, tag) in try keyValues(db, table: "logged_model_tags", owner: "model_id", placeholders: placeholders, arguments: arguments) {
+            byId[owner]?.tags.append(tag)
         }
         for row in try Row.fetchAll(db, sql: """
             SELECT model_id, key, value, is_nan, timestamp, step, run_id, dataset_name, dataset_digest

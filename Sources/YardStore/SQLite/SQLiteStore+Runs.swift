@@ -141,7 +141,7 @@ extension SQLiteStore {
                 WHERE run_uuid = ? AND key = ? ORDER BY timestamp, step, value
                 """
             if let maxResults { sql += " LIMIT \(maxResults + 1) OFFSET \(offset)" }
-            let metrics = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [runId, key]).map(Self.metric)
+            let metrics = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [runId, key]).map { Self.metric($0) }
             guard let maxResults else { return Page(items: metrics, nextPageToken: nil) }
             return Page(items: Array(metrics.prefix(maxResults)),
                         nextPageToken: PageToken.next(offset: offset, pageSize: maxResults, fetched: metrics.count))
@@ -234,10 +234,19 @@ extension SQLiteStore {
                 artifactUri: row[7], lifecycleStage: LifecycleStage(rawValue: row[8]) ?? .active)
     }
 
-    static func metric(_ row: Row) -> Metric {
-        let isNaN: Bool = row[2]
-        return Metric(key: row[0], value: isNaN ? .nan : row[1], timestamp: row[3], step: row[4],
-                      modelId: row[5], datasetName: row[6], datasetDigest: row[7])
+    /// A metric from the columns `key, value, is_nan, timestamp, step, model_id, dataset_name,
+    /// dataset_digest`, starting at column `first`.
+    static func metric(_ row: Row, from first: Int = 0) -> Metric {
+        let isNaN: Bool = row[first + 2]
+        return Metric(key: row[first], value: isNaN ? .nan : row[first + 1], timestamp: row[first + 3], step: row[first + 4],
+                      modelId: row[first + 5], datasetName: row[first + 6], datasetDigest: row[first + 7])
+    }
+
+    /// `(owner, key, value)` rows of a key/value child table (params, tags…) for a set of owners, by key.
+    static func keyValues(_ db: Database, table: String, owner: String, placeholders: String,
+                          arguments: StatementArguments) throws -> [(owner: String, tag: Tag)] {
+        try Row.fetchAll(db, sql: "SELECT \(owner), key, value FROM \(table) WHERE \(owner) IN (\(placeholders)) ORDER BY \(owner), key",
+                         arguments: arguments).map { (owner: $0[0], tag: Tag(key: $0[1], value: $0[2])) }
     }
 
     static func loadRunInfo(_ db: Database, _ id: String) throws -> RunInfo? {
@@ -266,19 +275,17 @@ extension SQLiteStore {
             let info = runInfo(row)
             byId[info.runId] = Run(info: info)
         }
-        for row in try Row.fetchAll(db, sql: "SELECT run_uuid, key, value FROM params WHERE run_uuid IN (\(placeholders)) ORDER BY run_uuid, key", arguments: arguments) {
-            byId[row[0]]?.params.append(Param(key: row[1], value: row[2]))
+        for (owner, param) in try keyValues(db, table: "params", owner: "run_uuid", placeholders: placeholders, arguments: arguments) {
+            byId[owner]?.params.append(param)
         }
-        for row in try Row.fetchAll(db, sql: "SELECT run_uuid, key, value FROM tags WHERE run_uuid IN (\(placeholders)) ORDER BY run_uuid, key", arguments: arguments) {
-            byId[row[0]]?.tags.append(Tag(key: row[1], value: row[2]))
+        for (owner, tag) in try keyValues(db, table: "tags", owner: "run_uuid", placeholders: placeholders, arguments: arguments) {
+            byId[owner]?.tags.append(tag)
         }
         for row in try Row.fetchAll(db, sql: """
             SELECT run_uuid, key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest
             FROM latest_metrics WHERE run_uuid IN (\(placeholders)) ORDER BY run_uuid, key
             """, arguments: arguments) {
-            let isNaN: Bool = row[3]
-            byId[row[0]]?.metrics.append(Metric(key: row[1], value: isNaN ? .nan : row[2], timestamp: row[4], step: row[5],
-                                                modelId: row[6], datasetName: row[7], datasetDigest: row[8]))
+            byId[row[0]]?.metrics.append(metric(row, from: 1))
         }
         var inputTags: [String: [Tag]] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT run_uuid, dataset_uuid, key, value FROM run_dataset_input_tags WHERE run_uuid IN (\(placeholders)) ORDER BY key", arguments: arguments) {

@@ -164,8 +164,8 @@ public final class SQLiteStore: Sendable {
         }
     }
 
-    /// Runs a write transaction, turning SQLite constraint failures into a client-visible error
-    /// only where the caller expects one; anything else stays an internal error.
+    /// One write transaction on the single writer connection; it commits when `body` returns and rolls
+    /// back when it throws, so a refused request (a changed param, a deleted run) changes nothing.
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await pool.write(body)
     }
