@@ -22,11 +22,22 @@ let package = Package(
     ],
     targets: [
         .target(name: "YardCore"),
-        .target(name: "YardStore", dependencies: [
-            "YardCore",
+        // A small, strict JSON reader and writer (no Foundation bridging on hot paths); fuzzed.
+        .target(name: "YardJSON"),
+        // The store interface: protocols, records and enums every implementation shares.
+        .target(name: "YardStore", dependencies: ["YardCore"]),
+        // The embedded implementation of that interface on SQLite (GRDB).
+        .target(name: "YardSQLite", dependencies: [
+            "YardCore", "YardStore",
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
-        .target(name: "YardBlobs", dependencies: ["YardCore"]),
+        // Where artifact bytes live (the ArtifactStore protocol, the local folder store) and the durable
+        // file layer shared with the data cache. Blocking file calls go through NIO's thread pool.
+        .target(name: "YardBlobs", dependencies: [
+            "YardCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .target(name: "YardTracking", dependencies: ["YardCore", "YardStore"]),
         .target(name: "YardRegistry", dependencies: [
             "YardCore", "YardStore", "YardTracking",
@@ -44,7 +55,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "YardServer", dependencies: [
-            "YardCore", "YardStore", "YardBlobs", "YardTracking", "YardRegistry", "YardData",
+            "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardBlobs", "YardTracking", "YardRegistry", "YardData",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -58,7 +69,7 @@ let package = Package(
         ]),
         .executableTarget(name: "yard", dependencies: ["YardCLI"]),
         .testTarget(name: "YardTests", dependencies: [
-            "YardCore", "YardStore", "YardBlobs", "YardTracking", "YardRegistry", "YardServer", "YardData", "YardClient", "YardCLI",
+            "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardBlobs", "YardTracking", "YardRegistry", "YardServer", "YardData", "YardClient", "YardCLI",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

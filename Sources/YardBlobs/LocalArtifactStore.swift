@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import NIOPosix
 import YardCore
 #if canImport(Glibc)
 import Glibc
@@ -18,29 +20,101 @@ public struct ArtifactEntry: Sendable, Equatable {
     }
 }
 
-/// Artifacts kept in a local folder. Every user-given path is checked before it touches the disk, so it can
-/// never escape the root; every write lands in a temporary file that is fsynced and renamed into place, so a
-/// reader or a crash never sees half an artifact.
-public struct LocalArtifactStore: Sendable {
+/// Artifacts kept in a local folder. Every user-given path is checked when it is decoded (`validate`) and
+/// again where it is used (`resolve` confirms the real location, symbolic links followed, lies under the
+/// root); every write lands in a temporary file that is fsynced and renamed into place (`DurableFiles`).
+/// The blocking system calls run on NIO's thread pool, never on Swift's cooperative pool.
+public struct LocalArtifactStore: ArtifactStore {
     public let root: String
+    private let threads: NIOThreadPool
 
-    public init(root: String) throws {
+    public init(root: String, threads: NIOThreadPool = .singleton) throws {
         let absolute = URL(fileURLWithPath: root).standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: absolute, withIntermediateDirectories: true)
         self.root = absolute
+        self.threads = threads
     }
 
     /// A store over a folder that may not exist yet, for reading only: listing a run's local artifact
     /// folder must not create it.
-    public init(readingFrom root: String) {
+    public init(readingFrom root: String, threads: NIOThreadPool = .singleton) {
         self.root = URL(fileURLWithPath: root).standardizedFileURL.path
+        self.threads = threads
     }
 
-    /// Validates a relative artifact path and returns its absolute location under the root.
+    public var displayName: String { root }
+
+    // MARK: ArtifactStore
+
+    public func entry(at path: String) async throws -> ArtifactEntry? {
+        try await threads.runIfActive { try self.blockingEntry(at: path) }
+    }
+
+    public func list(_ path: String) async throws -> [ArtifactEntry]? {
+        try await threads.runIfActive { try self.blockingList(path) }
+    }
+
+    public func write<Body: AsyncSequence>(_ path: String, from body: Body, limits: UploadLimits) async throws -> Int64
+        where Body.Element == ByteBuffer {
+        try limits.checkDeclared(path)
+        let writer = try await threads.runIfActive { () throws -> AtomicFileWriter in
+            try self.checkFreeSpace(needing: limits.declaredBytes ?? 0, limits: limits)
+            return try self.beginWrite(path)
+        }
+        do {
+            var sinceSpaceCheck: Int64 = 0
+            for try await buffer in body {
+                let size = Int64(buffer.readableBytes)
+                if writer.bytesWritten + size > limits.maximumBytes { throw limits.tooLarge(path) }
+                sinceSpaceCheck += size
+                let checkSpace = sinceSpaceCheck >= Self.spaceCheckInterval
+                if checkSpace { sinceSpaceCheck = 0 }
+                try await threads.runIfActive {
+                    if checkSpace { try self.checkFreeSpace(needing: 0, limits: limits) }
+                    try buffer.withUnsafeReadableBytes { bytes throws(YardError) in try writer.append(bytes) }
+                }
+            }
+            try await threads.runIfActive { try writer.commit() }
+        } catch {
+            writer.abort()
+            throw error
+        }
+        return writer.bytesWritten
+    }
+
+    public func read(_ path: String) async throws -> ArtifactDownload {
+        let file = try await threads.runIfActive { () throws -> OpenFile in
+            let absolute = try self.resolve(path)
+            let descriptor = open(absolute, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw YardError.notFound("No such artifact: '\(path)'") }
+            var info = stat()
+            guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else {
+                close(descriptor)
+                throw YardError.invalid("'\(path)' is a directory; list it instead of downloading it")
+            }
+            return OpenFile(descriptor: descriptor, size: Int64(info.st_size))
+        }
+        let threads = self.threads
+        return ArtifactDownload(size: file.size, chunks: ArtifactByteStream {
+            try await threads.runIfActive { try file.nextChunk() }
+        })
+    }
+
+    public func delete(_ path: String) async throws {
+        try await threads.runIfActive { try self.blockingDelete(path) }
+    }
+
+    // MARK: Paths
+
+    /// Validates a relative artifact path and returns its absolute location under the root, after
+    /// confirming that the deepest part of it that exists really lies inside the root (a symbolic link
+    /// planted in the tree cannot lead a write or a read outside).
     public func resolve(_ relativePath: String) throws(YardError) -> String {
         try Self.validate(relativePath)
         let trimmed = relativePath.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
-        return trimmed.isEmpty ? root : root + "/" + trimmed
+        let absolute = trimmed.isEmpty ? root : root + "/" + trimmed
+        try confirmInsideRoot(absolute)
+        return absolute
     }
 
     /// Rejects `..` segments, absolute paths, backslashes, NUL and percent-encoded separators: MLflow answers all with "Invalid path".
@@ -60,7 +134,37 @@ public struct LocalArtifactStore: Sendable {
         }
     }
 
-    public func entry(at relativePath: String) throws(YardError) -> ArtifactEntry? {
+    private func confirmInsideRoot(_ absolute: String) throws(YardError) {
+        guard let realRoot = Self.realPath(root) else { return }  // a reading store over a missing folder
+        var probe = absolute
+        while Self.realPath(probe) == nil, probe.count > root.count {
+            probe = (probe as NSString).deletingLastPathComponent
+        }
+        guard let real = Self.realPath(probe) else { return }
+        if real != realRoot && !real.hasPrefix(realRoot + "/") {
+            throw .invalid("Invalid path")
+        }
+    }
+
+    private static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    // MARK: Blocking work (runs on the thread pool)
+
+    private static let spaceCheckInterval: Int64 = 64 << 20
+
+    private func checkFreeSpace(needing bytes: Int64, limits: UploadLimits) throws(YardError) {
+        guard limits.minimumFreeBytes > 0, let free = DurableFiles.freeBytes(at: root) else { return }
+        if free - bytes < limits.minimumFreeBytes {
+            throw YardError(.insufficientStorage,
+                            "The artifact store has \(free) bytes free; accepting this upload would leave less than the \(limits.minimumFreeBytes)-byte reserve (--min-free-disk). Free some space or move the artifact root to a larger disk.")
+        }
+    }
+
+    func blockingEntry(at relativePath: String) throws(YardError) -> ArtifactEntry? {
         let path = try resolve(relativePath)
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
@@ -69,12 +173,11 @@ public struct LocalArtifactStore: Sendable {
                              size: isDirectory ? nil : Int64(info.st_size))
     }
 
-    /// Direct children of a directory, sorted by name; nil when the directory does not exist.
-    public func list(_ relativeDirectory: String) throws(YardError) -> [ArtifactEntry]? {
+    func blockingList(_ relativeDirectory: String) throws(YardError) -> [ArtifactEntry]? {
         let path = try resolve(relativeDirectory)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return nil }
         var entries: [ArtifactEntry] = []
-        for name in names.sorted() where !name.hasPrefix(".yard-tmp-") {
+        for name in names.sorted() where !name.hasPrefix(DurableFiles.temporaryPrefix) {
             var info = stat()
             guard stat(path + "/" + name, &info) == 0 else { continue }
             let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
@@ -84,10 +187,10 @@ public struct LocalArtifactStore: Sendable {
     }
 
     /// Starts an atomic write; nothing is visible at the path until `commit()`.
-    public func beginWrite(_ relativePath: String) throws(YardError) -> AtomicFileWriter {
+    func beginWrite(_ relativePath: String) throws(YardError) -> AtomicFileWriter {
         let path = try resolve(relativePath)
         if path == root { throw .invalid("Invalid path") }
-        if let existing = try entry(at: relativePath), existing.isDirectory {
+        if let existing = try blockingEntry(at: relativePath), existing.isDirectory {
             throw .invalid("Cannot write to '\(relativePath)': it is a directory")
         }
         let directory = (path as NSString).deletingLastPathComponent
@@ -96,30 +199,11 @@ public struct LocalArtifactStore: Sendable {
         } catch {
             throw .invalid("Cannot create the directory of '\(relativePath)': a file stands in its way")
         }
+        try confirmInsideRoot(directory)
         return try AtomicFileWriter(destination: path)
     }
 
-    public func write(_ relativePath: String, bytes: [UInt8]) throws {
-        let writer = try beginWrite(relativePath)
-        do {
-            try bytes.withUnsafeBytes { buffer in try writer.append(buffer) }
-            try writer.commit()
-        } catch {
-            writer.abort()
-            throw error
-        }
-    }
-
-    public func read(_ relativePath: String) throws(YardError) -> [UInt8] {
-        let path = try resolve(relativePath)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw .notFound("No such artifact: '\(relativePath)'")
-        }
-        return [UInt8](data)
-    }
-
-    /// Deletes a file or a whole directory; missing paths are an error so a typo is not silently ignored.
-    public func delete(_ relativePath: String) throws(YardError) {
+    func blockingDelete(_ relativePath: String) throws(YardError) {
         let path = try resolve(relativePath)
         if path == root { throw .invalid("Invalid path") }
         guard FileManager.default.fileExists(atPath: path) else {
@@ -131,69 +215,45 @@ public struct LocalArtifactStore: Sendable {
             throw YardError(.internalError, "Could not delete '\(relativePath)': \(error)")
         }
     }
+
+    /// Removes temporary files that killed uploads left behind more than `age` seconds ago.
+    public func sweepTemporaries(olderThan age: TimeInterval = 3600) async throws -> Int {
+        try await threads.runIfActive { DurableFiles.sweepTemporaries(under: self.root, olderThan: age) }
+    }
 }
 
-/// A temporary file beside its destination, renamed over it only once fully written and fsynced.
-public final class AtomicFileWriter: @unchecked Sendable {
-    // Unchecked: a writer is used by one request task at a time; it is never shared.
-    public let destination: String
-    private let temporary: String
+/// A file open for a download, read in chunks on the thread pool and closed at the end (or when dropped).
+private final class OpenFile: @unchecked Sendable {
+    // Unchecked: chunks are requested one at a time by the response writer, never concurrently.
     private var descriptor: Int32
+    let size: Int64
+    private static let chunkSize = 256 << 10
 
-    init(destination: String) throws(YardError) {
-        self.destination = destination
-        let directory = (destination as NSString).deletingLastPathComponent
-        self.temporary = directory + "/.yard-tmp-" + UUID().uuidString
-        descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        if descriptor < 0 {
-            throw YardError(.internalError, "Cannot create a temporary file for '\(destination)': \(String(cString: strerror(errno)))")
-        }
+    init(descriptor: Int32, size: Int64) {
+        self.descriptor = descriptor
+        self.size = size
     }
 
-    public func append(_ bytes: UnsafeRawBufferPointer) throws(YardError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                let reason = String(cString: strerror(errno))
-                abort()
-                throw YardError(.internalError, "Writing '\(destination)' failed: \(reason)")
+    func nextChunk() throws -> ByteBuffer? {
+        guard descriptor >= 0 else { return nil }
+        var buffer = ByteBufferAllocator().buffer(capacity: Self.chunkSize)
+        let count = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.chunkSize) { bytes -> Int in
+            while true {
+                let read = Glibc.read(descriptor, bytes.baseAddress!, Self.chunkSize)
+                if read < 0 && errno == EINTR { continue }
+                if read < 0 { throw YardError(.internalError, "Reading an artifact failed: \(String(cString: strerror(errno)))") }
+                return read
             }
-            offset += written
         }
-    }
-
-    public func commit() throws(YardError) {
-        guard descriptor >= 0 else { throw YardError(.internalError, "Write of '\(destination)' was aborted") }
-        let synced = fsync(descriptor) == 0
-        close(descriptor)
-        descriptor = -1
-        guard synced, rename(temporary, destination) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw YardError(.internalError, "Saving '\(destination)' failed: \(reason)")
-        }
-        Self.syncDirectory(of: destination)
-    }
-
-    public func abort() {
-        if descriptor >= 0 {
+        if count == 0 {
             close(descriptor)
             descriptor = -1
+            return nil
         }
-        unlink(temporary)
+        return buffer
     }
 
     deinit {
-        abort()
-    }
-
-    /// Makes the rename itself durable.
-    private static func syncDirectory(of path: String) {
-        let directory = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard directory >= 0 else { return }
-        fsync(directory)
-        close(directory)
+        if descriptor >= 0 { close(descriptor) }
     }
 }

@@ -13,10 +13,19 @@ struct ServerCommand: AsyncParsableCommand {
             The server keeps its SQLite database and artifacts under --data-dir unless --store or
             --artifacts point elsewhere. It stops cleanly on Ctrl-C or SIGTERM, finishing requests in flight.
 
+            Limits, one per surface: MLflow JSON requests up to 64 MiB, native API JSON up to 16 MiB, one
+            artifact upload up to --max-artifact-size, one data object up to --max-object-size; larger
+            bodies get 413 CONTENT_TOO_LARGE. An upload that would leave less than --min-free-disk free
+            gets 507 INSUFFICIENT_STORAGE. A connection silent for --idle-timeout seconds is closed.
+
+            Only requests whose Host header names this server are answered (DNS-rebinding protection):
+            the bound address, localhost and IP addresses by default; add names with --allowed-hosts.
+
             Examples:
               yard server
               yard server --port 8080 --data-dir /srv/yard
               yard server --host 0.0.0.0 --store sqlite:///srv/yard/meta.db --artifacts /mnt/artifacts
+              yard server --host 0.0.0.0 --allowed-hosts yard.internal.example.com --max-artifact-size 50GiB
             """)
 
     @Option(help: "Address to listen on. Use 0.0.0.0 to accept connections from other machines.")
@@ -37,7 +46,29 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
 
+    @Option(name: .customLong("max-artifact-size"), help: "Largest artifact one upload may write, e.g. 500MB or 10GiB.")
+    var maxArtifactSize = "10GiB"
+
+    @Option(name: .customLong("max-object-size"), help: "Largest data object `yard data push` may upload, e.g. 100GiB.")
+    var maxObjectSize = "100GiB"
+
+    @Option(name: .customLong("min-free-disk"), help: "Free space uploads must leave on the server's disk, e.g. 1GiB; 0 turns the check off.")
+    var minFreeDisk = "1GiB"
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a connection may stay silent (idle, or stalled mid-request) before it is closed; 0 = never.")
+    var idleTimeout = 60
+
+    @Option(name: .customLong("allowed-hosts"), help: "Comma-separated extra Host names to answer (besides the bound address, localhost and IP addresses); * accepts any.")
+    var allowedHosts: String?
+
     func validate() throws {
+        for (flag, value) in [("--max-artifact-size", maxArtifactSize), ("--max-object-size", maxObjectSize), ("--min-free-disk", minFreeDisk)]
+        where BodyLimits.parseSize(value) == nil {
+            throw ValidationError("\(flag) must be a size such as 500MB, 10GiB or a byte count, got '\(value)'.")
+        }
+        guard idleTimeout >= 0 else {
+            throw ValidationError("--idle-timeout must be 0 (never) or a number of seconds, got \(idleTimeout).")
+        }
         guard (0...65535).contains(port) else {
             throw ValidationError("--port must be between 0 and 65535, got \(port).")
         }
@@ -49,8 +80,14 @@ struct ServerCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "yard")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        var limits = BodyLimits()
+        limits.artifactBytes = BodyLimits.parseSize(maxArtifactSize) ?? limits.artifactBytes
+        limits.objectBytes = BodyLimits.parseSize(maxObjectSize) ?? limits.objectBytes
+        limits.minimumFreeDiskBytes = BodyLimits.parseSize(minFreeDisk) ?? limits.minimumFreeDiskBytes
         let configuration = ServerConfiguration(
-            host: host, port: port, dataDirectory: dataDirectory, storeURI: store, artifactsURI: artifacts)
+            host: host, port: port, dataDirectory: dataDirectory, storeURI: store, artifactsURI: artifacts,
+            limits: limits, idleTimeoutSeconds: idleTimeout,
+            allowedHosts: allowedHosts.map { $0.split(separator: ",").map(String.init) })
         let application: any ApplicationProtocol
         do {
             let components = try buildComponents(configuration)

@@ -13,6 +13,14 @@ public struct YardError: Error, Sendable, Equatable, CustomStringConvertible {
         case notImplemented = "NOT_IMPLEMENTED"
         case internalError = "INTERNAL_ERROR"
         case temporarilyUnavailable = "TEMPORARILY_UNAVAILABLE"
+        /// The state changed under the request (an alias moved between a decision and its write).
+        case resourceConflict = "RESOURCE_CONFLICT"
+        /// A body larger than the configured cap for its surface.
+        case contentTooLarge = "CONTENT_TOO_LARGE"
+        /// Accepting the upload would leave less free disk than the configured reserve.
+        case insufficientStorage = "INSUFFICIENT_STORAGE"
+        /// A body in a format the endpoint does not read (and that a browser could send cross-site).
+        case unsupportedMediaType = "UNSUPPORTED_MEDIA_TYPE"
 
         /// HTTP status as MLflow maps it. RESOURCE_ALREADY_EXISTS is 400, not 409: the client relies on it.
         public var httpStatus: Int {
@@ -21,6 +29,10 @@ public struct YardError: Error, Sendable, Equatable, CustomStringConvertible {
             case .unauthenticated: return 401
             case .permissionDenied: return 403
             case .resourceDoesNotExist, .endpointNotFound: return 404
+            case .resourceConflict: return 409
+            case .contentTooLarge: return 413
+            case .unsupportedMediaType: return 415
+            case .insufficientStorage: return 507
             case .notImplemented: return 501
             case .temporarilyUnavailable: return 503
             case .invalidState, .internalError: return 500

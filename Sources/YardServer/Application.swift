@@ -1,11 +1,13 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import Prometheus
 import YardBlobs
 import YardCore
 import YardData
 import YardRegistry
+import YardSQLite
 import YardStore
 import YardTracking
 
@@ -15,9 +17,12 @@ public let mlflowCompatibleVersion = "3.18.0"
 /// What a running server is made of, for the CLI to report and for tests to reach into.
 public struct ServerComponents: Sendable {
     public let databasePath: String
-    /// The proxied artifact root (`mlflow-artifacts:`), opened once at start-up.
-    public let artifacts: LocalArtifactStore
-    public var artifactRoot: String { artifacts.root }
+    /// The proxied artifact root folder (`mlflow-artifacts:`), for the start-up banner.
+    public let artifactRoot: String
+    /// Every artifact store the routes may reach, opened once at start-up.
+    public let artifacts: ArtifactRoots
+    /// The folder behind `artifacts.proxy`, for start-up maintenance (sweeping stale upload files).
+    let artifactFolder: LocalArtifactStore
     public let tracking: TrackingService
     public let loggedModels: LoggedModelService
     public let registry: RegistryService
@@ -27,6 +32,7 @@ public struct ServerComponents: Sendable {
     // Data versioning: the object store remotes push to, and the dataset registry.
     public let objects: ObjectCache
     public let datasets: any DatasetStore
+    public let configuration: ServerConfiguration
 }
 
 /// Builds the store, the domain services and the router. `yard server` and the tests both call this, so
@@ -37,9 +43,11 @@ public func buildComponents(_ configuration: ServerConfiguration) throws -> Serv
     let store = try SQLiteStore(path: databasePath)
     let defaultArtifactRoot = "mlflow-artifacts:/"
     try store.ensureDefaultExperiment(artifactLocation: defaultArtifactRoot + "0")
-    let artifacts = try LocalArtifactStore(root: artifactRootPath)
+    let proxy = try LocalArtifactStore(root: artifactRootPath)
+    // A run's `file:` location is served only inside the server's own artifact folder.
+    let artifacts = ArtifactRoots(proxy: proxy, localRoots: [artifactRootPath])
     return ServerComponents(
-        databasePath: databasePath, artifacts: artifacts,
+        databasePath: databasePath, artifactRoot: proxy.root, artifacts: artifacts, artifactFolder: proxy,
         tracking: TrackingService(store: store, defaultArtifactRoot: defaultArtifactRoot),
         loggedModels: LoggedModelService(registry: store, tracking: store),
         registry: RegistryService(registry: store, tracking: store),
@@ -47,14 +55,23 @@ public func buildComponents(_ configuration: ServerConfiguration) throws -> Serv
         lineage: LineageService(registry: store, tracking: store),
         metrics: PrometheusCollectorRegistry(),
         objects: try ObjectCache(root: configuration.absoluteDataDirectory + "/objects"),
-        datasets: store)
+        datasets: store,
+        configuration: configuration)
 }
 
-public func buildRouter(_ components: ServerComponents) throws -> Router<BasicRequestContext> {
-    let router = Router(context: BasicRequestContext.self)
+/// The router: middleware every request passes (metrics, errors as MLflow-shaped JSON, security headers,
+/// the Host allow-list, the caller's identity), then three route collections — the MLflow API under
+/// `/api` and `/ajax-api`, and the native API under `/api/v1` — each with its own body limit.
+public func buildRouter(_ components: ServerComponents) throws -> Router<YardRequestContext> {
+    let configuration = components.configuration
+    let limits = configuration.limits
+    let router = Router(context: YardRequestContext.self)
     router.add(middleware: RequestMetricsMiddleware(registry: components.metrics))
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: HostAllowListMiddleware(
+        allowed: HostAllowList(boundHost: configuration.host, configured: configuration.allowedHosts)))
+    router.add(middleware: IdentityMiddleware())
 
     router.get("/health") { _, _ in Response.text("OK") }
     router.get("/version") { _, _ in Response.text(mlflowCompatibleVersion) }
@@ -62,20 +79,13 @@ public func buildRouter(_ components: ServerComponents) throws -> Router<BasicRe
         Response.text(components.metrics.emitToString(), contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
 
-    let mlflow = MLflowRoutes(router: router)
+    let mlflow = MLflowRoutes(maxJSONBodyBytes: limits.mlflowJSONBytes)
     mlflow.addExperimentRoutes(components.tracking)
     mlflow.addRunRoutes(components.tracking)
-    let artifacts = components.artifacts
-    ArtifactRoutes(tracking: components.tracking, artifacts: artifacts).register(on: router, mlflow: mlflow)
-    mlflow.addLoggedModelRoutes(components.loggedModels, artifacts: artifacts)
+    ArtifactRoutes(tracking: components.tracking, roots: components.artifacts, limits: limits)
+        .register(on: mlflow.routes, mlflow: mlflow)
+    mlflow.addLoggedModelRoutes(components.loggedModels, artifacts: components.artifacts)
     mlflow.addRegistryRoutes(components.registry)
-
-    let native = NativeRoutes(router: router)
-    native.addModelRoutes(promotion: components.promotion, lineage: components.lineage)
-    native.addOpenAPIRoute()
-    ObjectRoutes(objects: components.objects).register(on: router)
-    DatasetRoutes(store: components.datasets).register(on: router)
-
     mlflow.add(.get, "/server-info", version: 3) { _ in
         .object([
             ("store_type", .string("SqlStore")),
@@ -86,6 +96,16 @@ public func buildRouter(_ components: ServerComponents) throws -> Router<BasicRe
             ("tracking_auth", .bool(false)),
         ])
     }
+    for prefix in MLflowRoutes.prefixes {
+        router.addRoutes(mlflow.routes, atPath: RouterPath(prefix))
+    }
+
+    let native = NativeRoutes(maxJSONBodyBytes: limits.nativeJSONBytes)
+    native.addModelRoutes(promotion: components.promotion, lineage: components.lineage)
+    native.addOpenAPIRoute()
+    ObjectRoutes(objects: components.objects, limits: limits).register(on: native.router)
+    DatasetRoutes(store: components.datasets).register(on: native.router)
+    router.addRoutes(native.router, atPath: RouterPath(NativeRoutes.mountPath))
     return router
 }
 
@@ -102,10 +122,20 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
 ) throws -> some ApplicationProtocol {
     let router = try buildRouter(components)
+    let idleTimeout: TimeAmount? = configuration.idleTimeoutSeconds > 0 ? .seconds(Int64(configuration.idleTimeoutSeconds)) : nil
     return Application(
         router: router,
+        server: .http1(configuration: .init(idleTimeout: idleTimeout)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "yard"),
-        onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? configuration.port) },
+        onServerRunning: { channel in
+            // Uploads killed mid-way (kill -9) leave hidden temporary files; clear the stale ones.
+            let swept = (try? await components.artifactFolder.sweepTemporaries(olderThan: 3600)) ?? 0
+            let sweptObjects = components.objects.removeTemporaries(olderThan: 3600)
+            if swept + sweptObjects > 0 {
+                logger.info("removed stale temporary upload files", metadata: ["count": "\(swept + sweptObjects)"])
+            }
+            await onServerRunning(channel.localAddress?.port ?? configuration.port)
+        },
         logger: logger)
 }
 

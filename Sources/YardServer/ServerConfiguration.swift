@@ -11,14 +11,26 @@ public struct ServerConfiguration: Sendable {
     public var storeURI: String?
     /// A folder (`file:///…` or a path); nil = `<data-dir>/artifacts`.
     public var artifactsURI: String?
+    /// How large a body each surface accepts, and how much free disk an upload must leave.
+    public var limits: BodyLimits
+    /// A connection that sends nothing for this long (idle between requests, or stalled part-way through a
+    /// request's headers or body) is closed, so slow or abandoned clients cannot hold connections open.
+    public var idleTimeoutSeconds: Int
+    /// Host header values the server answers (DNS-rebinding protection); nil = the bound address and the
+    /// loopback names. `*` in the list accepts any host.
+    public var allowedHosts: [String]?
 
     public init(host: String = "127.0.0.1", port: Int = 5000, dataDirectory: String = "yard-data",
-                storeURI: String? = nil, artifactsURI: String? = nil) {
+                storeURI: String? = nil, artifactsURI: String? = nil, limits: BodyLimits = BodyLimits(),
+                idleTimeoutSeconds: Int = 60, allowedHosts: [String]? = nil) {
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
         self.storeURI = storeURI
         self.artifactsURI = artifactsURI
+        self.limits = limits
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.allowedHosts = allowedHosts
     }
 
     var absoluteDataDirectory: String {
@@ -54,5 +66,57 @@ public struct ServerConfiguration: Sendable {
             throw YardError.invalid("Unsupported --artifacts URI '\(uri)'. Use a folder path or file:///path.")
         }
         return URL(fileURLWithPath: uri).standardizedFileURL.path
+    }
+}
+
+/// One body-size limit per surface of the server. JSON surfaces are read whole into memory, so their caps
+/// are small; uploads stream to disk, so theirs are large but finite. Over a cap the server answers 413
+/// with CONTENT_TOO_LARGE naming the limit and the option that raises it.
+public struct BodyLimits: Sendable, Equatable {
+    public static let defaultJSONBytes = 64 << 20
+
+    /// MLflow RPC bodies (`/api/2.0/mlflow/...`): a log-batch of 1,000 metrics is well under 1 MiB.
+    public var mlflowJSONBytes: Int
+    /// Native API bodies (`/api/v1/...`, JSON): policies, promotions, dataset registrations.
+    public var nativeJSONBytes: Int
+    /// One artifact uploaded through the `mlflow-artifacts` proxy (`--max-artifact-size`).
+    public var artifactBytes: Int64
+    /// One content-addressed data object pushed by `yard data push` (`--max-object-size`).
+    public var objectBytes: Int64
+    /// Free space an upload must leave on the disk it writes to (`--min-free-disk`); refused with 507 otherwise.
+    public var minimumFreeDiskBytes: Int64
+
+    public init(mlflowJSONBytes: Int = BodyLimits.defaultJSONBytes, nativeJSONBytes: Int = 16 << 20,
+                artifactBytes: Int64 = 10 << 30, objectBytes: Int64 = 100 << 30,
+                minimumFreeDiskBytes: Int64 = 1 << 30) {
+        self.mlflowJSONBytes = mlflowJSONBytes
+        self.nativeJSONBytes = nativeJSONBytes
+        self.artifactBytes = artifactBytes
+        self.objectBytes = objectBytes
+        self.minimumFreeDiskBytes = minimumFreeDiskBytes
+    }
+
+    /// Parses `500MB`, `10GiB`, `1.5G`, `0` or a plain byte count (decimal and binary units both accepted).
+    public static func parseSize(_ text: String) -> Int64? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let digits = trimmed.prefix { $0.isNumber || $0 == "." }
+        guard !digits.isEmpty, let number = Double(digits), number >= 0 else { return nil }
+        let unit = trimmed.dropFirst(digits.count).trimmingCharacters(in: .whitespaces).lowercased()
+        let scale: Double
+        switch unit {
+        case "", "b": scale = 1
+        case "k", "kb": scale = 1e3
+        case "kib": scale = 1024
+        case "m", "mb": scale = 1e6
+        case "mib": scale = 1_048_576
+        case "g", "gb": scale = 1e9
+        case "gib": scale = 1_073_741_824
+        case "t", "tb": scale = 1e12
+        case "tib": scale = 1_099_511_627_776
+        default: return nil
+        }
+        let bytes = number * scale
+        guard bytes < 9e18 else { return nil }
+        return Int64(bytes)
     }
 }

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 import YardCore
+import YardJSON
 @testable import YardClient
 @testable import YardData
 @testable import YardServer

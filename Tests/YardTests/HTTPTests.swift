@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import YardJSON
 @testable import YardServer
 
 /// Drives the real router, middleware and SQLite store through Hummingbird's test client.

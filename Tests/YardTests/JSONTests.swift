@@ -1,4 +1,5 @@
 import Testing
+import YardJSON
 @testable import YardServer
 
 @Suite("JSON codec")

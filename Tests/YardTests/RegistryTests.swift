@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import YardCore
 @testable import YardRegistry
+@testable import YardSQLite
 @testable import YardStore
 @testable import YardTracking
 

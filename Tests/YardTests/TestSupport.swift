@@ -1,4 +1,5 @@
 import Foundation
+@testable import YardSQLite
 @testable import YardStore
 
 /// A fresh folder per test, removed when the value goes away.

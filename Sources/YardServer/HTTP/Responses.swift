@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import YardCore
+import YardJSON
 
 extension Response {
     static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {

@@ -1,4 +1,5 @@
 import YardCore
+import YardJSON
 
 /// Domain values in MLflow's JSON shapes: snake_case, int64 as numbers, enums by name, unset fields omitted.
 enum MLflowJSON {

@@ -4,7 +4,7 @@ import YardCore
 import YardRegistry
 
 extension MLflowRoutes {
-    func addLoggedModelRoutes(_ models: LoggedModelService, artifacts: LocalArtifactStore) {
+    func addLoggedModelRoutes(_ models: LoggedModelService, artifacts: ArtifactRoots) {
         add(.post, "/logged-models") { fields in
             let model = try await models.create(
                 experimentId: try fields.required("experiment_id"), name: try fields.string("name"),
@@ -51,8 +51,8 @@ extension MLflowRoutes {
         addCall(.get, "/logged-models/{model_id}/artifacts/directories") { call in
             let model = try await models.get(id: try call.path("model_id"))
             let path = try call.fields.string("artifact_directory_path") ?? ""
-            let (store, relative) = try ArtifactLocation(uri: model.artifactLocation).resolve(path, proxyRoot: artifacts)
-            let entries = try store.list(relative) ?? []
+            let (store, relative) = try artifacts.locate(model.artifactLocation, path)
+            let entries = try await store.list(relative) ?? []
             return .object([
                 ("root_uri", .string(model.artifactLocation)),
                 ("files", .array(entries.map {

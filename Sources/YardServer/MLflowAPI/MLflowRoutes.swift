@@ -1,15 +1,24 @@
 import Foundation
 import Hummingbird
 import YardCore
+import YardJSON
 
-/// Registers an MLflow RPC under both prefixes the protocol uses (`/api` for clients, `/ajax-api` for the
-/// web UI) and turns the request into `RequestFields` the same way MLflow's server does.
-struct MLflowRoutes<Context: RequestContext> {
+/// The MLflow REST surface as one route collection, mounted by the application under both prefixes the
+/// protocol uses (`/api` for clients, `/ajax-api` for the web UI). Each RPC's request becomes
+/// `RequestFields` the same way MLflow's server reads it.
+struct MLflowRoutes {
     typealias Handler = @Sendable (RequestFields) async throws -> JSONValue
     typealias CallHandler = @Sendable (MLflowCall) async throws -> JSONValue
 
-    let router: Router<Context>
-    static var maxJSONBodyBytes: Int { 64 * 1024 * 1024 }
+    static let prefixes = ["/api", "/ajax-api"]
+
+    let routes = RouteCollection(context: YardRequestContext.self)
+    /// The body limit of this surface (`BodyLimits.mlflowJSONBytes`).
+    let maxJSONBodyBytes: Int
+
+    init(maxJSONBodyBytes: Int) {
+        self.maxJSONBodyBytes = maxJSONBodyBytes
+    }
 
     func add(_ method: HTTPRequest.Method, _ path: String, version: Int = 2, _ handler: @escaping Handler) {
         addCall(method, path, version: version) { call in try await handler(call.fields) }
@@ -17,16 +26,15 @@ struct MLflowRoutes<Context: RequestContext> {
 
     /// For handlers that also need path parameters (`{model_id}`) or who is calling.
     func addCall(_ method: HTTPRequest.Method, _ path: String, version: Int = 2, _ handler: @escaping CallHandler) {
-        for prefix in ["/api", "/ajax-api"] {
-            router.on(RouterPath("\(prefix)/\(version).0/mlflow\(path)"), method: method) { request, context in
-                let call = MLflowCall(fields: try await Self.fields(of: request), parameters: context.parameters,
-                                      actor: Actor.name(of: request))
-                return Response.json(try await handler(call))
-            }
+        let limit = maxJSONBodyBytes
+        routes.on(RouterPath("/\(version).0/mlflow\(path)"), method: method) { request, context in
+            let call = MLflowCall(fields: try await Self.fields(of: request, limit: limit), parameters: context.parameters,
+                                  actor: context.identity.actor)
+            return Response.json(try await handler(call))
         }
     }
 
-    static func fields(of request: Request) async throws -> RequestFields {
+    static func fields(of request: Request, limit: Int) async throws -> RequestFields {
         if request.method == .get {
             return RequestFields(query: QueryString.pairs(request.uri.query))
         }
@@ -40,7 +48,7 @@ struct MLflowRoutes<Context: RequestContext> {
             }
         }
         var request = request
-        let buffer = try await request.collectBody(upTo: maxJSONBodyBytes)
+        let buffer = try await request.collectBody(upTo: limit)
         let bytes = buffer.readableBytesView
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
             return RequestFields(json: [])
@@ -72,20 +80,6 @@ struct MLflowCall: Sendable {
             throw YardError.missingParameter(name)
         }
         return decoded
-    }
-}
-
-/// Who made a request, for the history and audit trail: the basic-auth user the MLflow client sends,
-/// or the `X-Yard-Actor` header the yard CLI sets.
-enum Actor {
-    static func name(of request: Request) -> String {
-        if let actor = request.headers[.init("X-Yard-Actor")!], !actor.isEmpty { return actor }
-        if let authorization = request.headers[.authorization], authorization.lowercased().hasPrefix("basic "),
-           let data = Data(base64Encoded: String(authorization.dropFirst(6))),
-           let user = String(data: data, encoding: .utf8)?.split(separator: ":").first {
-            return String(user)
-        }
-        return "anonymous"
     }
 }
 

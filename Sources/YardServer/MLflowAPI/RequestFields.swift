@@ -1,4 +1,5 @@
 import YardCore
+import YardJSON
 
 /// The fields of one MLflow request message, read from a JSON body or a GET query string with the
 /// leniency of protobuf's JSON mapping: snake_case or lowerCamel names, int64 as number or string, enums by

@@ -64,52 +64,52 @@ extension NativeRoutes {
     }
 
     func addModelRoutes(promotion: PromotionService, lineage: LineageService) {
-        let prefix = Self.prefix
-        router.put(RouterPath(prefix + "/models/{name}/policy")) { request, context in
+        let limit = maxJSONBodyBytes
+        router.put(RouterPath("/models/{name}/policy")) { request, context in
             let name = try Self.pathParameter(context, "name")
             // The policy is YAML; it may come raw or wrapped as {"document": "..."}.
             let document: String
             if request.headers[.contentType]?.hasPrefix("application/json") == true {
-                document = try await Self.decode(PolicyRequest.self, from: request).document
+                document = try await Self.decode(PolicyRequest.self, from: request, limit: limit).document
             } else {
                 var request = request
-                document = String(buffer: try await request.collectBody(upTo: 1024 * 1024))
+                document = String(buffer: try await request.collectBody(upTo: limit))
             }
-            let policy = try await promotion.setPolicy(name: name, document: document, actor: Actor.name(of: request))
+            let policy = try await promotion.setPolicy(name: name, document: document, actor: context.identity.actor)
             return try Self.encode(PolicyResponse(model: name, document: document, policy: policy))
         }
-        router.get(RouterPath(prefix + "/models/{name}/policy")) { _, context in
+        router.get(RouterPath("/models/{name}/policy")) { _, context in
             let name = try Self.pathParameter(context, "name")
             guard let (document, policy) = try await promotion.policy(name: name) else {
                 throw YardError.notFound("Registered model '\(name)' has no promotion policy")
             }
             return try Self.encode(PolicyResponse(model: name, document: document, policy: policy))
         }
-        router.post(RouterPath(prefix + "/models/{name}/promote")) { request, context in
+        router.post(RouterPath("/models/{name}/promote")) { request, context in
             let name = try Self.pathParameter(context, "name")
-            let body = try await Self.decode(PromoteRequest.self, from: request)
+            let body = try await Self.decode(PromoteRequest.self, from: request, limit: limit)
             let decision = try await promotion.promote(name: name, version: body.version, alias: body.alias,
-                                                       dryRun: body.dryRun ?? false, actor: Actor.name(of: request))
+                                                       dryRun: body.dryRun ?? false, actor: context.identity.actor)
             if decision.passed || decision.dryRun { return try Self.encode(decision) }
             let failed = decision.gates.filter { !$0.passed }.map(\.gate).joined(separator: "; ")
             return try Self.encode(RefusedPromotion(
                 message: "Promotion of \(name) version \(body.version) to '\(body.alias)' refused: failed gates: \(failed)",
                 decision: decision), status: .unprocessableContent)
         }
-        router.post(RouterPath(prefix + "/models/{name}/rollback")) { request, context in
+        router.post(RouterPath("/models/{name}/rollback")) { request, context in
             let name = try Self.pathParameter(context, "name")
-            let body = try await Self.decode(RollbackRequest.self, from: request)
-            let moved = try await promotion.rollback(name: name, alias: body.alias, actor: Actor.name(of: request))
+            let body = try await Self.decode(RollbackRequest.self, from: request, limit: limit)
+            let moved = try await promotion.rollback(name: name, alias: body.alias, actor: context.identity.actor)
             return try Self.encode(RollbackResponse(model: name, alias: body.alias, from: moved.from, to: moved.to))
         }
-        router.get(RouterPath(prefix + "/models/{name}/history")) { _, context in
+        router.get(RouterPath("/models/{name}/history")) { _, context in
             let name = try Self.pathParameter(context, "name")
             let entries = try await promotion.history(name: name)
             return try Self.encode(HistoryResponse(model: name, entries: entries.map {
                 .init(sequence: $0.sequence, version: $0.version, action: $0.action, detail: $0.detail, actor: $0.actor, timestamp: $0.timestamp)
             }))
         }
-        router.get(RouterPath(prefix + "/lineage")) { request, _ in
+        router.get(RouterPath("/lineage")) { request, _ in
             guard let uri = QueryString.pairs(request.uri.query).last(where: { $0.0 == "uri" })?.1, !uri.isEmpty else {
                 throw YardError.missingParameter("uri")
             }

@@ -2,11 +2,20 @@ import Foundation
 import Hummingbird
 import YardCore
 
-/// Modelyard's own API under `/api/v1`: JSON with snake_case keys, errors as `{"error_code","message"}`.
-struct NativeRoutes<Context: RequestContext> {
-    let router: Router<Context>
+/// Modelyard's own API, one route collection mounted under `/api/v1`: JSON with snake_case keys, errors as
+/// `{"error_code","message"}`. Paths registered here are relative to the mount point.
+struct NativeRoutes {
+    static let mountPath = "/api/v1"
 
-    static var prefix: String { "/api/v1" }
+    let router = RouteCollection(context: YardRequestContext.self)
+    /// The body limit of this surface's JSON requests (`BodyLimits.nativeJSONBytes`).
+    let maxJSONBodyBytes: Int
+
+    init(maxJSONBodyBytes: Int) {
+        self.maxJSONBodyBytes = maxJSONBodyBytes
+        // Every POST here must be JSON: see JSONPostMiddleware for why.
+        router.add(middleware: JSONPostMiddleware())
+    }
 
     static func encode<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
         let encoder = JSONEncoder()
@@ -17,9 +26,9 @@ struct NativeRoutes<Context: RequestContext> {
     }
 
     /// Reads a JSON object body into a `Decodable`, naming the offending field when it does not fit.
-    static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int) async throws -> T {
         var request = request
-        let buffer = try await request.collectBody(upTo: 16 * 1024 * 1024)
+        let buffer = try await request.collectBody(upTo: limit)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         do {
@@ -34,7 +43,7 @@ struct NativeRoutes<Context: RequestContext> {
         }
     }
 
-    static func pathParameter(_ context: Context, _ name: String) throws -> String {
+    static func pathParameter(_ context: YardRequestContext, _ name: String) throws -> String {
         guard let raw = context.parameters.get(name), let value = raw.removingPercentEncoding, !value.isEmpty else {
             throw YardError.missingParameter(name)
         }

@@ -1,64 +1,95 @@
 import Foundation
 import Hummingbird
+import NIOPosix
+import YardBlobs
 import YardCore
+import YardJSON
 import YardData
 
-/// The content-addressed object API `yard data push/pull/fetch` talk to:
-/// - `POST /api/v1/objects/missing` `{"digests":[...]}` → `{"missing":[...]}`: one round trip per batch.
-/// - `PUT /api/v1/objects/{sha256}`: the body is hashed as it streams to a temporary file and published
+/// The content-addressed object API `yard data push/pull/fetch` talk to (mounted under `/api/v1`):
+/// - `POST /objects/missing` `{"digests":[...]}` → `{"missing":[...]}`: one round trip per batch.
+/// - `PUT /objects/{sha256}`: the body is hashed as it streams to a temporary file and published
 ///   (fsync, rename) only if it matches the name, so the store never holds a partial or wrong object.
-/// - `GET /api/v1/objects/{sha256}`: the object's bytes.
-struct ObjectRoutes<Context: RequestContext> {
+/// - `GET /objects/{sha256}`: the object's bytes.
+/// File writes, fsyncs and renames run on NIO's thread pool, never on Swift's cooperative pool.
+struct ObjectRoutes {
     let objects: ObjectCache
+    let limits: BodyLimits
     /// 100,000 digests of 64 hex characters, with JSON punctuation.
     static var maxMissingBodyBytes: Int { 8 << 20 }
 
-    func register(on router: Router<Context>) {
+    func register(on router: RouteCollection<YardRequestContext>) {
         let objects = self.objects
-        router.post("/api/v1/objects/missing") { request, _ in
+        let threads = NIOThreadPool.singleton
+        let limits = UploadLimits(maximumBytes: self.limits.objectBytes, minimumFreeBytes: self.limits.minimumFreeDiskBytes,
+                                  option: "--max-object-size")
+        router.post("/objects/missing") { request, _ in
             let body = try await NativeRequest.jsonObject(request, limit: Self.maxMissingBodyBytes)
             guard case .array(let values)? = body["digests"] else {
                 throw YardError.invalid("Expected a JSON body {\"digests\": [\"<sha256 hex>\", ...]}.")
             }
-            var missing: [JSONValue] = []
+            var parsed: [ContentDigest] = []
             for value in values {
                 guard case .string(let text) = value else { throw YardError.invalid("Every digest must be a string.") }
-                let digest = try ContentDigest.parse(text)
-                if !objects.contains(digest) { missing.append(.string(digest.hex)) }
+                parsed.append(try ContentDigest.parse(text))
             }
-            return Response.json(.object([("missing", .array(missing))]))
+            let digests = parsed
+            let missing = try await threads.runIfActive { digests.filter { !objects.contains($0) } }
+            return Response.json(.object([("missing", .array(missing.map { .string($0.hex) }))]))
         }
-        router.put("/api/v1/objects/:digest") { request, context in
+        router.put("/objects/:digest") { request, context in
             let digest = try Self.digest(context)
-            if objects.contains(digest) {
+            var declared = limits
+            declared.declaredBytes = request.headers[.contentLength].flatMap { Int64($0) }
+            let upload = declared
+            try upload.checkDeclared("object \(digest.hex)")
+            if try await threads.runIfActive({ objects.contains(digest) }) {
                 for try await _ in request.body {}  // already stored: content addressing makes this a no-op
                 return Response.json(.object([("digest", .string(digest.hex)), ("stored", .bool(false))]))
             }
-            let writer = try objects.beginObject()
+            let writer = try await threads.runIfActive { () throws -> HashingObjectWriter in
+                try Self.checkFreeSpace(objects.root, needing: upload.declaredBytes ?? 0, limits: upload)
+                return try objects.beginObject()
+            }
             do {
                 for try await buffer in request.body {
-                    try buffer.withUnsafeReadableBytes { bytes throws(YardError) in try writer.append(bytes) }
+                    if writer.bytesWritten + Int64(buffer.readableBytes) > upload.maximumBytes {
+                        throw upload.tooLarge("object \(digest.hex)")
+                    }
+                    try await threads.runIfActive {
+                        try buffer.withUnsafeReadableBytes { bytes throws(YardError) in try writer.append(bytes) }
+                    }
+                }
+                try await threads.runIfActive {
+                    let batch = objects.beginBatch()
+                    try batch.finish(writer, expected: digest, source: "the upload")
+                    try batch.commit()
                 }
             } catch {
                 writer.abort()
                 throw error
             }
-            let batch = objects.beginBatch()
-            try batch.finish(writer, expected: digest, source: "the upload")
-            try batch.commit()
             return Response.json(.object([("digest", .string(digest.hex)), ("stored", .bool(true))]), status: .created)
         }
-        router.get("/api/v1/objects/:digest") { _, context in
+        router.get("/objects/:digest") { _, context in
             let digest = try Self.digest(context)
-            guard let size = objects.size(of: digest) else {
+            guard let size = try await threads.runIfActive({ objects.size(of: digest) }) else {
                 throw YardError.notFound("Object \(digest.hex) is not on this server.")
             }
-            let body = try await FileIO().loadFile(path: objects.path(for: digest), context: context)
+            let body = try await FileIO(threadPool: threads).loadFile(path: objects.path(for: digest), context: context)
             return Response(status: .ok, headers: [.contentType: "application/octet-stream", .contentLength: String(size)], body: body)
         }
     }
 
-    static func digest(_ context: Context) throws -> ContentDigest {
+    static func digest(_ context: YardRequestContext) throws -> ContentDigest {
         try ContentDigest.parse(context.parameters.get("digest") ?? "")
+    }
+
+    static func checkFreeSpace(_ root: String, needing bytes: Int64, limits: UploadLimits) throws(YardError) {
+        guard limits.minimumFreeBytes > 0, let free = DurableFiles.freeBytes(at: root) else { return }
+        if free - bytes < limits.minimumFreeBytes {
+            throw YardError(.insufficientStorage,
+                            "The object store has \(free) bytes free; accepting this object would leave less than the \(limits.minimumFreeBytes)-byte reserve (--min-free-disk). Free some space on the server.")
+        }
     }
 }

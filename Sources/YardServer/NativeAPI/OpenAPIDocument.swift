@@ -143,7 +143,7 @@ enum OpenAPIDocument {
 
 extension NativeRoutes {
     func addOpenAPIRoute() {
-        router.get(RouterPath(Self.prefix + "/openapi.json")) { _, _ in
+        router.get(RouterPath("/openapi.json")) { _, _ in
             Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
         }
     }

@@ -39,7 +39,7 @@ public enum JSONValue: Sendable, Equatable {
     }
 
     /// Python-style type name for MLflow's "Value was of type '...'" hints.
-    var pythonTypeName: String {
+    public var pythonTypeName: String {
         switch self {
         case .null: return "NoneType"
         case .bool: return "bool"
