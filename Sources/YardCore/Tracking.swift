@@ -106,6 +106,31 @@ public struct Metric: Sendable, Equatable {
     }
 }
 
+extension Metric {
+    /// MLflow's rule for a run's "latest" value of a key (`RunData.metrics`, search, order_by): the point
+    /// with the greatest `(step, timestamp, value)`, compared in that order. Values compare as a SQL
+    /// store keeps them: NaN as 0 and ±infinity clamped to the largest finite double. Ties keep the
+    /// point already chosen. Every store decides "latest" with this one function.
+    public func supersedes(_ other: Metric) -> Bool {
+        (step, timestamp, comparableValue) > (other.step, other.timestamp, other.comparableValue)
+    }
+
+    /// The value as the latest-metric rule compares it.
+    public var comparableValue: Double {
+        value.isNaN ? 0 : Validation.clampedMetricValue(value)
+    }
+
+    /// The latest point per key among `metrics` (by `supersedes`), in no particular order.
+    public static func latestPerKey(_ metrics: [Metric]) -> [Metric] {
+        var latest: [String: Metric] = [:]
+        for metric in metrics {
+            if let current = latest[metric.key], !metric.supersedes(current) { continue }
+            latest[metric.key] = metric
+        }
+        return Array(latest.values)
+    }
+}
+
 public struct RunInfo: Sendable, Equatable {
     public var runId: String
     public var runName: String
@@ -169,7 +194,7 @@ public struct ModelOutput: Sendable, Equatable {
 
 public struct Run: Sendable, Equatable {
     public var info: RunInfo
-    /// Latest value per key: the point with the greatest (step, timestamp, value).
+    /// Latest value per key, as `Metric.supersedes` decides it.
     public var metrics: [Metric]
     public var params: [Param]
     public var tags: [Tag]

@@ -1,3 +1,5 @@
+import Foundation
+
 /// MLflow's server-side validation rules. They live in the core so every store and API enforces the
 /// same limits, and the messages match what the MLflow client and its users expect to read.
 public enum Validation {
@@ -12,6 +14,18 @@ public enum Validation {
     public static let maxBatchTotal = 1000
     public static let maxRunSearchResults = 50000
     public static let maxExperimentSearchResults = 50000
+    /// One page of `metrics/get-history`: what the MLflow client asks for (`GET_METRIC_HISTORY_MAX_RESULTS`),
+    /// used when a request gives no `max_results`, and the most a request may ask for.
+    public static let maxMetricHistoryResults = 25000
+    /// The largest offset a page token may carry. Far beyond any real result set, and small enough that
+    /// `offset + page size` can never overflow.
+    public static let maxPageOffset = 1 << 53
+    /// A search filter holds at most this many comparisons joined by AND (each becomes one SQL condition,
+    /// and SQLite refuses expressions nested 1,000 deep).
+    public static let maxFilterClauses = 100
+    /// Values in one IN / NOT IN list, and in all of a filter's lists together (each is one bound SQL
+    /// variable; SQLite allows 32,766 per statement).
+    public static let maxFilterListValues = 10000
     /// The SQL store clamps infinities so they survive a REAL column round-trip.
     public static let largestFiniteDouble = 1.7976931348623157e308
 
@@ -96,6 +110,38 @@ public enum Validation {
         if total > maxBatchTotal {
             throw .invalid("A batch logging request can contain at most \(maxBatchTotal) metrics, params, and tags. Got \(total) metrics, params, and tags. Please split up metrics, params, and tags across multiple requests and try again.")
         }
+    }
+
+    /// `max_results` of `metrics/get-history`: absent means one default page (the rest follows by
+    /// `next_page_token`); zero, negative or above the page limit is refused before any arithmetic.
+    public static func validateMetricHistoryMaxResults(_ value: Int64?) throws(YardError) -> Int {
+        guard let value else { return maxMetricHistoryResults }
+        if value <= 0 {
+            throw .invalid("Invalid value \(value) for parameter 'max_results' supplied. It must be a positive integer.")
+        }
+        if value > Int64(maxMetricHistoryResults) {
+            throw .invalid("Invalid value \(value) for parameter 'max_results' supplied. It must be a positive integer at most \(maxMetricHistoryResults); follow next_page_token for more.")
+        }
+        return Int(value)
+    }
+
+    /// The offset behind a page token, refused (400) when it does not decode or is out of range. The
+    /// number is range-checked as a Double before Foundation converts it to an integer.
+    public static func pageOffset(_ token: String?) throws(YardError) -> Int {
+        guard let token, !token.isEmpty else { return 0 }
+        if let data = Data(base64Encoded: token),
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let number = object["offset"] as? NSNumber {
+            let value = number.doubleValue
+            guard value.isFinite, value >= 0, value <= Double(maxPageOffset), value == value.rounded(.towardZero) else {
+                throw .invalid("Invalid page token, its offset is out of range: \(token)")
+            }
+        }
+        let offset = try PageToken.decodeOffset(token)
+        guard offset >= 0, offset <= maxPageOffset else {
+            throw .invalid("Invalid page token, its offset is out of range: \(token)")
+        }
+        return offset
     }
 
     public static func validateMaxResults(_ value: Int64?, limit: Int, default defaultValue: Int) throws(YardError) -> Int {

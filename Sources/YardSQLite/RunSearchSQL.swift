@@ -1,4 +1,5 @@
 import GRDB
+import YardStore
 import YardCore
 
 /// Translation of a parsed run search into one SQL query over `runs r` that returns a page of run ids.

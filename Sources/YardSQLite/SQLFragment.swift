@@ -1,4 +1,5 @@
 import GRDB
+import YardStore
 import YardCore
 
 /// A piece of SQL with its bound arguments, so search translation never splices user values into SQL.

@@ -1,4 +1,5 @@
 import GRDB
+import YardStore
 
 extension SQLiteStore {
     static func registerDataMigrations(_ migrator: inout DatabaseMigrator) {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import YardStore
 import YardCore
 
 extension SQLiteStore: DatasetStore {
@@ -9,8 +10,8 @@ extension SQLiteStore: DatasetStore {
         try await write { db in
             try db.execute(
                 sql: "INSERT OR IGNORE INTO data_dataset_versions (\(Self.datasetVersionColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                arguments: [version.name, version.digest, version.shortDigest, version.kind, version.size, version.files,
-                            version.source, version.profileJSON, version.createdAt])
+                arguments: [version.name, version.digest, version.shortDigest, version.kind.rawValue, version.size, version.files,
+                            version.source, try version.profile.map(Self.profileJSON), version.createdAt])
             let row = try Row.fetchOne(db, sql: "SELECT \(Self.datasetVersionColumns) FROM data_dataset_versions WHERE name = ? AND digest = ?",
                                        arguments: [version.name, version.digest])
             return Self.datasetVersion(row!)
@@ -65,14 +66,29 @@ extension SQLiteStore: DatasetStore {
                 """, arguments: StatementArguments(digests))
             return rows.map { row in
                 let experimentId: Int64 = row[1]
-                return DatasetRunLink(runId: row[0], experimentId: String(experimentId), runName: row[2], status: row[3],
-                                      startTime: row[4], datasetName: row[5])
+                return DatasetRunLink(runId: row[0], experimentId: String(experimentId), runName: row[2],
+                                      status: RunStatus(rawValue: row[3]) ?? .running, startTime: row[4], datasetName: row[5])
             }
         }
     }
 
     static func datasetVersion(_ row: Row) -> DatasetVersionRecord {
-        DatasetVersionRecord(name: row[0], digest: row[1], shortDigest: row[2], kind: row[3], size: row[4], files: row[5],
-                             source: row[6], profileJSON: row[7], createdAt: row[8])
+        let profileText: String? = row[7]
+        return DatasetVersionRecord(
+            name: row[0], digest: row[1], shortDigest: row[2], kind: DatasetKind(rawValue: row[3]) ?? .file, size: row[4],
+            files: row[5], source: row[6], profile: profileText.flatMap(Self.profile), createdAt: row[8])
+    }
+
+    /// Profiles are kept as one JSON text column; only this file knows.
+    static func profileJSON(_ profile: DatasetProfile) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(profile), as: UTF8.self)
+    }
+
+    /// A stored profile that no longer decodes (written by an older, untyped server) is left out
+    /// rather than failing the whole read.
+    static func profile(_ json: String) -> DatasetProfile? {
+        try? JSONDecoder().decode(DatasetProfile.self, from: Data(json.utf8))
     }
 }

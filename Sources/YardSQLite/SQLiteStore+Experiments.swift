@@ -1,12 +1,13 @@
 import Foundation
 import GRDB
+import YardStore
 import YardCore
 
 extension SQLiteStore {
     public func createExperiment(name: String, tags: [Tag], artifactLocation: @escaping @Sendable (String) -> String) async throws -> String {
         try await write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM experiments WHERE name = ?", arguments: [name]) == true {
-                throw YardError(.resourceAlreadyExists, "Experiment(name=\(name)) already exists. Error: a row with this name is in the experiments table")
+                throw TrackingStoreError.experimentAlreadyExists(name: name)
             }
             let now = Identifiers.nowMillis()
             let nextId = try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(experiment_id), 0) + 1 FROM experiments") ?? 1
@@ -26,12 +27,11 @@ extension SQLiteStore {
     }
 
     public func experiment(id: String) async throws -> Experiment {
+        // Still MLflow's YardError, not TrackingStoreError: the registry services call this directly
+        // and show the error as it is (see TrackingErrors).
         let numericId = try Self.experimentNumber(id)
         return try await read { db in
-            guard let experiment = try Self.loadExperiments(db, whereSQL: "experiment_id = ?", arguments: [numericId]).first else {
-                throw YardError.notFound("No Experiment with id=\(id) exists")
-            }
-            return experiment
+            try Self.requireExperiment(db, numericId, id)
         }
     }
 
@@ -42,7 +42,7 @@ extension SQLiteStore {
     }
 
     public func searchExperiments(_ query: ExperimentQuery) async throws -> Page<Experiment> {
-        let offset = try PageToken.decodeOffset(query.pageToken)
+        let offset = try Validation.pageOffset(query.pageToken)
         var sql = SQLFragment("e.lifecycle_stage IN (\(query.viewType.stages.map { "'\($0.rawValue)'" }.joined(separator: ",")))")
         for clause in query.filter {
             sql.and(try ExperimentSearchSQL.condition(for: clause))
@@ -62,14 +62,14 @@ extension SQLiteStore {
     }
 
     public func renameExperiment(id: String, to newName: String) async throws {
-        let numericId = try Self.experimentNumber(id)
+        let numericId = try Self.trackedExperimentNumber(id)
         try await write { db in
-            let current = try Self.requireExperiment(db, numericId, id)
+            let current = try Self.trackedExperiment(db, numericId, id)
             guard current.lifecycleStage == .active else {
-                throw YardError.invalid("Cannot rename a non-active experiment.")
+                throw TrackingStoreError.renamingInactiveExperiment(id: id)
             }
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM experiments WHERE name = ? AND experiment_id != ?", arguments: [newName, numericId]) == true {
-                throw YardError(.resourceAlreadyExists, "Experiment(name=\(newName)) already exists.")
+                throw TrackingStoreError.experimentNameTaken(name: newName)
             }
             try db.execute(sql: "UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?",
                            arguments: [newName, Identifiers.nowMillis(), numericId])
@@ -77,15 +77,14 @@ extension SQLiteStore {
     }
 
     public func setExperimentLifecycle(id: String, to stage: LifecycleStage) async throws {
-        let numericId = try Self.experimentNumber(id)
+        let numericId = try Self.trackedExperimentNumber(id)
         try await write { db in
-            let current = try Self.requireExperiment(db, numericId, id)
+            let current = try Self.trackedExperiment(db, numericId, id)
             if numericId == 0 && stage == .deleted {
-                throw YardError.invalid("Cannot delete the default experiment '0'. This is an internally reserved experiment.")
+                throw TrackingStoreError.deletingDefaultExperiment
             }
             if current.lifecycleStage == stage {
-                let expected = stage == .deleted ? "active" : "deleted"
-                throw YardError.invalid("Cannot \(stage == .deleted ? "delete" : "restore") experiment \(id) because it is not \(expected). Current lifecycle stage is \(current.lifecycleStage.rawValue).")
+                throw TrackingStoreError.experimentLifecycleUnchanged(id: id, requested: stage, current: current.lifecycleStage)
             }
             try db.execute(sql: "UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? WHERE experiment_id = ?",
                            arguments: [stage.rawValue, Identifiers.nowMillis(), numericId])
@@ -95,31 +94,56 @@ extension SQLiteStore {
     }
 
     public func setExperimentTag(id: String, tag: Tag) async throws {
-        let numericId = try Self.experimentNumber(id)
+        let numericId = try Self.trackedExperimentNumber(id)
         try await write { db in
-            let current = try Self.requireExperiment(db, numericId, id)
-            try Self.requireActive(current)
+            try Self.requireTrackedActive(try Self.trackedExperiment(db, numericId, id))
             try db.execute(sql: "INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)",
                            arguments: [numericId, tag.key, tag.value])
         }
     }
 
     public func deleteExperimentTag(id: String, key: String) async throws {
-        let numericId = try Self.experimentNumber(id)
+        let numericId = try Self.trackedExperimentNumber(id)
         try await write { db in
-            let current = try Self.requireExperiment(db, numericId, id)
-            try Self.requireActive(current)
+            try Self.requireTrackedActive(try Self.trackedExperiment(db, numericId, id))
             try db.execute(sql: "DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?", arguments: [numericId, key])
             if db.changesCount == 0 {
-                throw YardError.notFound("No tag with name: \(key) in experiment with id \(id)")
+                throw TrackingStoreError.experimentTagNotFound(experimentId: id, key: key)
             }
         }
     }
 
     // MARK: Helpers
 
+    static func parseExperimentNumber(_ id: String) -> Int64? {
+        guard let number = Int64(id), number >= 0 else { return nil }
+        return number
+    }
+
+    static func trackedExperimentNumber(_ id: String) throws(TrackingStoreError) -> Int64 {
+        guard let number = parseExperimentNumber(id) else { throw .experimentNotFound(id: id) }
+        return number
+    }
+
+    static func trackedExperiment(_ db: Database, _ numericId: Int64, _ id: String) throws -> Experiment {
+        guard let experiment = try loadExperiments(db, whereSQL: "experiment_id = ?", arguments: [numericId]).first else {
+            throw TrackingStoreError.experimentNotFound(id: id)
+        }
+        return experiment
+    }
+
+    static func requireTrackedActive(_ experiment: Experiment) throws(TrackingStoreError) {
+        if experiment.lifecycleStage != .active {
+            throw .experimentNotActive(id: experiment.experimentId, stage: experiment.lifecycleStage)
+        }
+    }
+
+    // The three helpers below throw MLflow's YardError directly because the logged-model store and the
+    // registry services (which do not translate TrackingStoreError) use them; the tracking paths use
+    // the typed ones above. Their texts must stay equal to TrackingErrors'.
+
     static func experimentNumber(_ id: String) throws(YardError) -> Int64 {
-        guard let number = Int64(id), number >= 0 else {
+        guard let number = parseExperimentNumber(id) else {
             throw YardError.notFound("No Experiment with id=\(id) exists")
         }
         return number

@@ -1,13 +1,20 @@
 import Foundation
 import GRDB
+import YardStore
 import YardCore
 
 extension SQLiteStore {
     public func createRun(_ info: RunInfo, tags: [Tag]) async throws {
-        let experimentNumber = try Self.experimentNumber(info.experimentId)
+        guard let experimentNumber = Self.parseExperimentNumber(info.experimentId) else {
+            throw TrackingStoreError.experimentNotFound(id: info.experimentId)
+        }
         try await write { db in
-            let experiment = try Self.requireExperiment(db, experimentNumber, info.experimentId)
-            try Self.requireActive(experiment)
+            guard let experiment = try Self.loadExperiments(db, whereSQL: "experiment_id = ?", arguments: [experimentNumber]).first else {
+                throw TrackingStoreError.experimentNotFound(id: info.experimentId)
+            }
+            guard experiment.lifecycleStage == .active else {
+                throw TrackingStoreError.experimentNotActive(id: experiment.experimentId, stage: experiment.lifecycleStage)
+            }
             try db.execute(
                 sql: """
                     INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage)
@@ -22,6 +29,8 @@ extension SQLiteStore {
     public func run(id: String) async throws -> Run {
         try await read { db in
             guard let run = try Self.loadRuns(db, ids: [id]).first else {
+                // Still MLflow's YardError, not TrackingStoreError: the registry services call this
+                // directly and show the error as it is (see TrackingErrors).
                 throw YardError.notFound("Run with id=\(id) not found")
             }
             return run
@@ -46,7 +55,7 @@ extension SQLiteStore {
     public func setRunLifecycle(id: String, to stage: LifecycleStage) async throws {
         try await write { db in
             guard try Self.loadRunInfo(db, id) != nil else {
-                throw YardError.notFound("Run with id=\(id) not found")
+                throw TrackingStoreError.runNotFound(id: id)
             }
             try db.execute(sql: "UPDATE runs SET lifecycle_stage = ? WHERE run_uuid = ?", arguments: [stage.rawValue, id])
         }
@@ -67,7 +76,7 @@ extension SQLiteStore {
             _ = try Self.requireActiveRun(db, runId)
             try db.execute(sql: "DELETE FROM tags WHERE run_uuid = ? AND key = ?", arguments: [runId, key])
             if db.changesCount == 0 {
-                throw YardError.notFound("No tag with name: \(key) in run with id \(runId)")
+                throw TrackingStoreError.runTagNotFound(runId: runId, key: key)
             }
         }
     }
@@ -75,7 +84,7 @@ extension SQLiteStore {
     public func logInputs(runId: String, datasets: [DatasetInput], modelIds: [String]) async throws {
         try await write { db in
             let info = try Self.requireActiveRun(db, runId)
-            let experimentNumber = try Self.experimentNumber(info.experimentId)
+            let experimentNumber = Self.parseExperimentNumber(info.experimentId) ?? -1
             var position = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(position), -1) + 1 FROM run_dataset_inputs WHERE run_uuid = ?", arguments: [runId]) ?? 0
             for input in datasets {
                 let dataset = input.dataset
@@ -119,7 +128,7 @@ extension SQLiteStore {
     }
 
     public func searchRuns(_ query: RunQuery) async throws -> Page<Run> {
-        let offset = try PageToken.decodeOffset(query.pageToken)
+        let offset = try Validation.pageOffset(query.pageToken)
         let pageSize = query.maxResults
         let statement = try RunSearchSQL.selectIds(query, limit: pageSize + 1, offset: offset)
         let runs = try await read { db in
@@ -130,21 +139,21 @@ extension SQLiteStore {
                     nextPageToken: PageToken.next(offset: offset, pageSize: pageSize, fetched: runs.count))
     }
 
-    public func metricHistory(runId: String, key: String, maxResults: Int?, pageToken: String?) async throws -> Page<Metric> {
-        let offset = try PageToken.decodeOffset(pageToken)
+    public func metricHistory(runId: String, key: String, maxResults: Int, pageToken: String?) async throws -> Page<Metric> {
+        let offset = try Validation.pageOffset(pageToken)
+        // Bound here too, so no caller can make `pageSize + 1` overflow or load a whole history.
+        let pageSize = min(max(maxResults, 1), Validation.maxMetricHistoryResults)
         return try await read { db in
             guard try Self.loadRunInfo(db, runId) != nil else {
-                throw YardError.notFound("Run with id=\(runId) not found")
+                throw TrackingStoreError.runNotFound(id: runId)
             }
-            var sql = """
+            let sql = """
                 SELECT key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM metrics
-                WHERE run_uuid = ? AND key = ? ORDER BY timestamp, step, value
+                WHERE run_uuid = ? AND key = ? ORDER BY timestamp, step, value LIMIT ? OFFSET ?
                 """
-            if let maxResults { sql += " LIMIT \(maxResults + 1) OFFSET \(offset)" }
-            let metrics = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [runId, key]).map { Self.metric($0) }
-            guard let maxResults else { return Page(items: metrics, nextPageToken: nil) }
-            return Page(items: Array(metrics.prefix(maxResults)),
-                        nextPageToken: PageToken.next(offset: offset, pageSize: maxResults, fetched: metrics.count))
+            let metrics = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [runId, key, pageSize + 1, offset]).map { Self.metric($0) }
+            return Page(items: Array(metrics.prefix(pageSize)),
+                        nextPageToken: PageToken.next(offset: offset, pageSize: pageSize, fetched: metrics.count))
         }
     }
 
@@ -152,10 +161,10 @@ extension SQLiteStore {
 
     static func requireActiveRun(_ db: Database, _ id: String) throws -> RunInfo {
         guard let info = try loadRunInfo(db, id) else {
-            throw YardError.notFound("Run with id=\(id) not found")
+            throw TrackingStoreError.runNotFound(id: id)
         }
         if info.lifecycleStage != .active {
-            throw YardError.invalid("The run \(id) must be in the 'active' state. Current state is \(info.lifecycleStage.rawValue).")
+            throw TrackingStoreError.runNotActive(id: id, stage: info.lifecycleStage)
         }
         return info
     }
@@ -180,7 +189,7 @@ extension SQLiteStore {
         for param in params {
             try insert.execute(arguments: [runId, param.key, param.value])
             if db.changesCount == 0, let old = try String.fetchOne(existing, arguments: [runId, param.key]), old != param.value {
-                throw YardError.invalid("Changing param values is not allowed. Param with key='\(param.key)' was already logged with value='\(old)' for run ID='\(runId)'. Attempted logging new value '\(param.value)'.")
+                throw TrackingStoreError.paramValueChanged(runId: runId, key: param.key, oldValue: old, newValue: param.value)
             }
         }
     }
@@ -191,37 +200,34 @@ extension SQLiteStore {
             INSERT OR IGNORE INTO metrics (run_uuid, key, timestamp, step, value, is_nan, model_id, dataset_name, dataset_digest)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        // The latest point per key is the greatest (step, timestamp, value); NaN counts as the smallest value.
-        let latest = try db.cachedStatement(sql: """
-            INSERT INTO latest_metrics (run_uuid, key, timestamp, step, value, is_nan, model_id, dataset_name, dataset_digest)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (run_uuid, key) DO UPDATE SET
-                timestamp = excluded.timestamp, step = excluded.step, value = excluded.value, is_nan = excluded.is_nan,
-                model_id = excluded.model_id, dataset_name = excluded.dataset_name, dataset_digest = excluded.dataset_digest
-            WHERE (excluded.step, excluded.timestamp, excluded.value) > (latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)
+        // Which point is a key's latest is the domain's rule (`Metric.supersedes`); the store only keeps
+        // the winner, read and replaced inside this transaction.
+        let current = try db.cachedStatement(sql: """
+            SELECT key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest
+            FROM latest_metrics WHERE run_uuid = ? AND key = ?
             """)
-        var newest: [String: Metric] = [:]
+        let replace = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO latest_metrics (run_uuid, key, timestamp, step, value, is_nan, model_id, dataset_name, dataset_digest)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
         for metric in metrics {
-            let isNaN = metric.value.isNaN
-            let value = isNaN ? 0 : Validation.clampedMetricValue(metric.value)
-            let arguments: StatementArguments = [runId, metric.key, metric.timestamp, metric.step, value, isNaN ? 1 : 0,
-                                                 metric.modelId, metric.datasetName, metric.datasetDigest]
-            try insert.execute(arguments: arguments)
-            if let current = newest[metric.key], !isNewer(metric, than: current) { continue }
-            newest[metric.key] = metric
+            try insert.execute(arguments: metricArguments(runId, metric))
         }
-        for metric in newest.values {
-            let isNaN = metric.value.isNaN
-            let value = isNaN ? 0 : Validation.clampedMetricValue(metric.value)
-            try latest.execute(arguments: [runId, metric.key, metric.timestamp, metric.step, value, isNaN ? 1 : 0,
-                                           metric.modelId, metric.datasetName, metric.datasetDigest])
+        for metric in Metric.latestPerKey(metrics) {
+            if let stored = try Row.fetchOne(current, arguments: [runId, metric.key]).map({ Self.metric($0) }),
+               !metric.supersedes(stored) {
+                continue
+            }
+            try replace.execute(arguments: metricArguments(runId, metric))
         }
     }
 
-    private static func isNewer(_ a: Metric, than b: Metric) -> Bool {
-        let av = a.value.isNaN ? 0 : a.value
-        let bv = b.value.isNaN ? 0 : b.value
-        return (a.step, a.timestamp, av) > (b.step, b.timestamp, bv)
+    /// A metric's columns after `run_uuid`: NaN is kept as value 0 with `is_nan`, infinities clamped.
+    private static func metricArguments(_ runId: String, _ metric: Metric) -> StatementArguments {
+        let isNaN = metric.value.isNaN
+        let value = isNaN ? 0 : Validation.clampedMetricValue(metric.value)
+        return [runId, metric.key, metric.timestamp, metric.step, value, isNaN ? 1 : 0,
+                metric.modelId, metric.datasetName, metric.datasetDigest]
     }
 
     // MARK: Reads

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import YardStore
 import YardCore
 
 /// The embedded metadata store: one SQLite file in WAL mode (one writer, concurrent readers).

@@ -7,19 +7,18 @@ public struct DatasetVersionRecord: Sendable, Equatable {
     public var digest: String
     /// The first 36 hex characters: MLflow's dataset digest limit, so `log_input` can carry it.
     public var shortDigest: String
-    /// `file` or `directory`.
-    public var kind: String
+    public var kind: DatasetKind
     public var size: Int64
     public var files: Int
     /// Where it came from (the path in the repository).
     public var source: String?
-    /// A JSON document (the CSV profile), stored as given.
-    public var profileJSON: String?
+    /// The CSV profile, when the version is a CSV file. Stores keep it as JSON; the interface is typed.
+    public var profile: DatasetProfile?
     /// Milliseconds since the epoch.
     public var createdAt: Int64
 
-    public init(name: String, digest: String, shortDigest: String, kind: String, size: Int64, files: Int,
-                source: String?, profileJSON: String?, createdAt: Int64) {
+    public init(name: String, digest: String, shortDigest: String, kind: DatasetKind, size: Int64, files: Int,
+                source: String?, profile: DatasetProfile?, createdAt: Int64) {
         self.name = name
         self.digest = digest
         self.shortDigest = shortDigest
@@ -27,7 +26,7 @@ public struct DatasetVersionRecord: Sendable, Equatable {
         self.size = size
         self.files = files
         self.source = source
-        self.profileJSON = profileJSON
+        self.profile = profile
         self.createdAt = createdAt
     }
 }
@@ -36,6 +35,12 @@ public struct DatasetSummary: Sendable, Equatable {
     public var name: String
     public var versionCount: Int
     public var latest: DatasetVersionRecord
+
+    public init(name: String, versionCount: Int, latest: DatasetVersionRecord) {
+        self.name = name
+        self.versionCount = versionCount
+        self.latest = latest
+    }
 }
 
 /// A run whose MLflow dataset inputs used a given digest.
@@ -43,10 +48,20 @@ public struct DatasetRunLink: Sendable, Equatable {
     public var runId: String
     public var experimentId: String
     public var runName: String
-    public var status: String
+    public var status: RunStatus
     public var startTime: Int64?
     /// The dataset name the run logged (MLflow's, which may differ from the registry's).
     public var datasetName: String
+
+    public init(runId: String, experimentId: String, runName: String, status: RunStatus, startTime: Int64?,
+                datasetName: String) {
+        self.runId = runId
+        self.experimentId = experimentId
+        self.runName = runName
+        self.status = status
+        self.startTime = startTime
+        self.datasetName = datasetName
+    }
 }
 
 /// The dataset registry's metadata. Registering the same (name, digest) twice returns the first record.

@@ -1,8 +1,9 @@
 import YardCore
 
 /// What the tracking domain needs from a metadata store. Implementations (SQLite now, PostgreSQL for
-/// scale-out) run the same shared test suite. Invariants that must hold atomically with a write
-/// (params are write-once, deleted runs refuse writes) are enforced here, inside the transaction.
+/// scale-out) run the same shared test suite (StoreSuite). Invariants that must hold atomically with a
+/// write (params are write-once, deleted runs refuse writes) are enforced here, inside the transaction,
+/// and reported as `TrackingStoreError`; the words a client reads are YardTracking's.
 public protocol TrackingStore: Sendable {
     // MARK: Experiments
     /// Creates an experiment and returns its id. `artifactLocation(id)` gives its location once the id is known.
@@ -26,7 +27,30 @@ public protocol TrackingStore: Sendable {
     func logInputs(runId: String, datasets: [DatasetInput], modelIds: [String]) async throws
     func logOutputs(runId: String, models: [ModelOutput]) async throws
     func searchRuns(_ query: RunQuery) async throws -> Page<Run>
-    func metricHistory(runId: String, key: String, maxResults: Int?, pageToken: String?) async throws -> Page<Metric>
+    /// One page of a key's history, ordered by (timestamp, step, value). `maxResults` is positive and
+    /// already bounded by the caller; `pageToken` is the store's own.
+    func metricHistory(runId: String, key: String, maxResults: Int, pageToken: String?) async throws -> Page<Metric>
+}
+
+/// Why a tracking store refused a request, as data. YardTracking turns each case into MLflow's error
+/// code and message (`TrackingErrors`), so every store reports the same words.
+public enum TrackingStoreError: Error, Sendable, Equatable {
+    case experimentNotFound(id: String)
+    /// `createExperiment` with a name already in use.
+    case experimentAlreadyExists(name: String)
+    /// `renameExperiment` to a name another experiment has.
+    case experimentNameTaken(name: String)
+    case experimentNotActive(id: String, stage: LifecycleStage)
+    case renamingInactiveExperiment(id: String)
+    case deletingDefaultExperiment
+    /// Deleting a deleted experiment, or restoring an active one.
+    case experimentLifecycleUnchanged(id: String, requested: LifecycleStage, current: LifecycleStage)
+    case experimentTagNotFound(experimentId: String, key: String)
+    case runNotFound(id: String)
+    case runNotActive(id: String, stage: LifecycleStage)
+    case runTagNotFound(runId: String, key: String)
+    /// Params are write-once: a different value for a logged key.
+    case paramValueChanged(runId: String, key: String, oldValue: String, newValue: String)
 }
 
 public struct ExperimentQuery: Sendable {

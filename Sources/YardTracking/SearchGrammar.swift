@@ -57,8 +57,25 @@ public enum SearchGrammar {
         guard let filter, !filter.allSatisfy(\.isWhitespace) else { return [] }
         var scanner = SearchScanner(filter)
         var comparisons = [try scanner.comparison(afterAnd: false)]
+        // Bounded here, at parse time, so a huge filter is a client error and never reaches a store's
+        // limits (SQLite's expression depth and bound-variable count).
+        let maxClauses = Validation.maxFilterClauses
+        let maxValues = Validation.maxFilterListValues
+        var listValues = 0
         while try scanner.conjunction() {
+            guard comparisons.count < maxClauses else {
+                throw YardError.invalid(
+                    "Invalid filter string: it has more than \(maxClauses) clauses. A filter may join at most "
+                        + "\(maxClauses) comparisons with AND.")
+            }
             comparisons.append(try scanner.comparison(afterAnd: true))
+            if case .list(let items) = comparisons.last?.operand.value { listValues += items.count }
+        }
+        if case .list(let items) = comparisons.first?.operand.value { listValues += items.count }
+        guard listValues <= maxValues else {
+            throw YardError.invalid(
+                "Invalid filter string: its IN lists hold \(listValues) values. A filter may hold at most "
+                    + "\(maxValues) values in IN / NOT IN lists altogether.")
         }
         return try comparisons.map(vocabulary.clause(from:))
     }
@@ -542,6 +559,11 @@ private struct SearchScanner {
             skipWhitespace()
             guard next == "'" || next == "\"" else { throw illFormedList(from: start) }
             items.append(try quoted("string"))
+            if items.count > Validation.maxFilterListValues {
+                throw YardError.invalid(
+                    "Invalid filter string: an IN list holds more than \(Validation.maxFilterListValues) values. "
+                        + "A filter may hold at most \(Validation.maxFilterListValues) values in IN / NOT IN lists altogether.")
+            }
             skipWhitespace()
             switch next {
             case ",": position += 1

@@ -8,10 +8,21 @@ public struct TrackingService: Sendable {
     public let store: any TrackingStore
     /// Root for new experiments' artifact locations, e.g. `mlflow-artifacts:` (proxied) or a folder.
     public let defaultArtifactRoot: String
+    /// Local folders an explicit `artifact_location` may point into (`file://` URIs or paths): the
+    /// server's artifact root and any extra roots it was configured with. Empty: only
+    /// `mlflow-artifacts:` locations are accepted.
+    public let artifactRoots: [String]
 
-    public init(store: any TrackingStore, defaultArtifactRoot: String) {
+    public init(store: any TrackingStore, defaultArtifactRoot: String, artifactRootPath: String? = nil,
+                extraArtifactRoots: [String] = []) {
         self.store = store
         self.defaultArtifactRoot = defaultArtifactRoot
+        self.artifactRoots = ([artifactRootPath].compactMap { $0 } + extraArtifactRoots).filter { !$0.isEmpty }
+    }
+
+    /// A store call whose refusals reach the client in MLflow's words.
+    private func storeCall<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+        try await TrackingErrors.translating(body)
     }
 
     // MARK: Experiments
@@ -25,18 +36,20 @@ public struct TrackingService: Sendable {
             }
         }
         let root = defaultArtifactRoot
-        let explicitLocation = artifactLocation.flatMap { $0.isEmpty ? nil : Self.absoluteLocation($0) }
-        return try await store.createExperiment(name: name, tags: tags) { id in
-            explicitLocation ?? Self.childLocation(root, id)
+        let explicitLocation = try artifactLocation.flatMap { $0.isEmpty ? nil : try validatedArtifactLocation($0) }
+        return try await storeCall {
+            try await store.createExperiment(name: name, tags: tags) { id in
+                explicitLocation ?? Self.childLocation(root, id)
+            }
         }
     }
 
     public func experiment(id: String) async throws -> Experiment {
-        try await store.experiment(id: id)
+        try await storeCall { try await store.experiment(id: id) }
     }
 
     public func experiment(named name: String) async throws -> Experiment {
-        guard let experiment = try await store.experiment(named: name) else {
+        guard let experiment = try await storeCall({ try await store.experiment(named: name) }) else {
             throw YardError.notFound("Could not find experiment with name '\(name)'")
         }
         return experiment
@@ -49,20 +62,20 @@ public struct TrackingService: Sendable {
             filter: try SearchGrammar.parseExperimentFilter(filter),
             orderBy: try SearchGrammar.parseExperimentOrderBy(orderBy),
             viewType: viewType, maxResults: limit, pageToken: pageToken)
-        return try await store.searchExperiments(query)
+        return try await storeCall { try await store.searchExperiments(query) }
     }
 
     public func renameExperiment(id: String, newName: String?) async throws {
         let newName = try Validation.validateExperimentName(newName)
-        try await store.renameExperiment(id: id, to: newName)
+        try await storeCall { try await store.renameExperiment(id: id, to: newName) }
     }
 
     public func deleteExperiment(id: String) async throws {
-        try await store.setExperimentLifecycle(id: id, to: .deleted)
+        try await storeCall { try await store.setExperimentLifecycle(id: id, to: .deleted) }
     }
 
     public func restoreExperiment(id: String) async throws {
-        try await store.setExperimentLifecycle(id: id, to: .active)
+        try await storeCall { try await store.setExperimentLifecycle(id: id, to: .active) }
     }
 
     public func setExperimentTag(id: String, tag: Tag) async throws {
@@ -70,18 +83,18 @@ public struct TrackingService: Sendable {
         if tag.value.count > Validation.maxExperimentTagValueLength {
             throw YardError.invalid("Experiment tag value exceeds the maximum length of \(Validation.maxExperimentTagValueLength) characters")
         }
-        try await store.setExperimentTag(id: id, tag: tag)
+        try await storeCall { try await store.setExperimentTag(id: id, tag: tag) }
     }
 
     public func deleteExperimentTag(id: String, key: String) async throws {
-        try await store.deleteExperimentTag(id: id, key: key)
+        try await storeCall { try await store.deleteExperimentTag(id: id, key: key) }
     }
 
     // MARK: Runs
 
     public func createRun(experimentId: String?, userId: String?, runName: String?, startTime: Int64?, tags: [Tag]) async throws -> Run {
         let experimentId = (experimentId?.isEmpty ?? true) ? "0" : experimentId!
-        let experiment = try await store.experiment(id: experimentId)
+        let experiment = try await storeCall { try await store.experiment(id: experimentId) }
         let tags = try Self.validatedTags(tags)
         let nameFromTags = tags.last(where: { $0.key == ReservedTags.runName })?.value
         if let runName, !runName.isEmpty, let nameFromTags, nameFromTags != runName {
@@ -95,7 +108,7 @@ public struct TrackingService: Sendable {
             runId: runId, runName: name, experimentId: experimentId, userId: userId ?? "", status: .running,
             startTime: startTime ?? Identifiers.nowMillis(), endTime: nil,
             artifactUri: Self.childLocation(experiment.artifactLocation, "\(runId)/artifacts"), lifecycleStage: .active)
-        try await store.createRun(info, tags: allTags)
+        try await storeCall { try await store.createRun(info, tags: allTags) }
         // A new run has nothing but what was just written, so it is answered without reading it back.
         // Later tags with the same key replace earlier ones, as in the store.
         let tagsByKey = Dictionary(allTags.map { ($0.key, $0) }, uniquingKeysWith: { $1 })
@@ -103,34 +116,34 @@ public struct TrackingService: Sendable {
     }
 
     public func run(id: String) async throws -> Run {
-        try await store.run(id: id)
+        try await storeCall { try await store.run(id: id) }
     }
 
     public func updateRun(id: String, status: RunStatus?, endTime: Int64?, runName: String?) async throws -> RunInfo {
-        try await store.updateRun(id: id, status: status, endTime: endTime, runName: runName)
+        try await storeCall { try await store.updateRun(id: id, status: status, endTime: endTime, runName: runName) }
     }
 
     public func deleteRun(id: String) async throws {
-        try await store.setRunLifecycle(id: id, to: .deleted)
+        try await storeCall { try await store.setRunLifecycle(id: id, to: .deleted) }
     }
 
     public func restoreRun(id: String) async throws {
-        try await store.setRunLifecycle(id: id, to: .active)
+        try await storeCall { try await store.setRunLifecycle(id: id, to: .active) }
     }
 
     public func logMetric(runId: String, metric: Metric) async throws {
         try Validation.validateKey(metric.key, kind: "Metric name")
-        try await store.logBatch(runId: runId, metrics: [metric], params: [], tags: [])
+        try await storeCall { try await store.logBatch(runId: runId, metrics: [metric], params: [], tags: []) }
     }
 
     public func logParam(runId: String, param: Param) async throws {
         let params = try Self.validatedParams([param])
-        try await store.logBatch(runId: runId, metrics: [], params: params, tags: [])
+        try await storeCall { try await store.logBatch(runId: runId, metrics: [], params: params, tags: []) }
     }
 
     public func setTag(runId: String, tag: Tag) async throws {
         let tags = try Self.validatedTags([tag])
-        try await store.logBatch(runId: runId, metrics: [], params: [], tags: tags)
+        try await storeCall { try await store.logBatch(runId: runId, metrics: [], params: [], tags: tags) }
     }
 
     /// Legacy `runs/log-model`: appends the model's JSON description to the run's
@@ -142,19 +155,19 @@ public struct TrackingService: Sendable {
         for field in ["artifact_path", "flavors", "utc_time_created", "run_id"] where model[field] == nil {
             throw YardError.invalid("Model json is missing mandatory fields: ['\(field)']")
         }
-        let run = try await store.run(id: runId)
+        let run = try await storeCall { try await store.run(id: runId) }
         var history: [Any] = []
         if let existing = run.tags.first(where: { $0.key == ReservedTags.logModelHistory })?.value.data(using: .utf8) {
             history = (try? JSONSerialization.jsonObject(with: existing) as? [Any]) ?? []
         }
         history.append(model)
         let encoded = try JSONSerialization.data(withJSONObject: history, options: [.withoutEscapingSlashes])
-        try await store.logBatch(runId: runId, metrics: [], params: [],
-                                 tags: [Tag(key: ReservedTags.logModelHistory, value: String(decoding: encoded, as: UTF8.self))])
+        let tag = Tag(key: ReservedTags.logModelHistory, value: String(decoding: encoded, as: UTF8.self))
+        try await storeCall { try await store.logBatch(runId: runId, metrics: [], params: [], tags: [tag]) }
     }
 
     public func deleteTag(runId: String, key: String) async throws {
-        try await store.deleteRunTag(runId: runId, key: key)
+        try await storeCall { try await store.deleteRunTag(runId: runId, key: key) }
     }
 
     public func logBatch(runId: String, metrics: [Metric], params: [Param], tags: [Tag]) async throws {
@@ -171,7 +184,9 @@ public struct TrackingService: Sendable {
         for metric in metrics {
             try Validation.validateKey(metric.key, kind: "Metric name")
         }
-        try await store.logBatch(runId: runId, metrics: metrics, params: try Self.validatedParams(params), tags: try Self.validatedTags(tags))
+        let params = try Self.validatedParams(params)
+        let tags = try Self.validatedTags(tags)
+        try await storeCall { try await store.logBatch(runId: runId, metrics: metrics, params: params, tags: tags) }
     }
 
     public func logInputs(runId: String, datasets: [DatasetInput], modelIds: [String]) async throws {
@@ -189,11 +204,11 @@ public struct TrackingService: Sendable {
                 if tag.value.count > 500 { throw YardError.invalid("Input tag value exceeds the maximum length of 500") }
             }
         }
-        try await store.logInputs(runId: runId, datasets: datasets, modelIds: modelIds)
+        try await storeCall { try await store.logInputs(runId: runId, datasets: datasets, modelIds: modelIds) }
     }
 
     public func logOutputs(runId: String, models: [ModelOutput]) async throws {
-        try await store.logOutputs(runId: runId, models: models)
+        try await storeCall { try await store.logOutputs(runId: runId, models: models) }
     }
 
     public func searchRuns(experimentIds: [String], filter: String?, orderBy: [String], viewType: ViewType,
@@ -204,14 +219,15 @@ public struct TrackingService: Sendable {
             filter: try SearchGrammar.parseRunFilter(filter),
             orderBy: try SearchGrammar.parseRunOrderBy(orderBy),
             viewType: viewType, maxResults: limit, pageToken: pageToken)
-        return try await store.searchRuns(query)
+        return try await storeCall { try await store.searchRuns(query) }
     }
 
     public func metricHistory(runId: String, key: String, maxResults: Int64?, pageToken: String?) async throws -> Page<Metric> {
-        if let maxResults, maxResults <= 0 {
-            throw YardError.invalid("Invalid value \(maxResults) for parameter 'max_results' supplied. It must be a positive integer.")
+        // Validated before any arithmetic: the store adds one to the page size to see if more follow.
+        let limit = try Validation.validateMetricHistoryMaxResults(maxResults)
+        return try await storeCall {
+            try await store.metricHistory(runId: runId, key: key, maxResults: limit, pageToken: pageToken)
         }
-        return try await store.metricHistory(runId: runId, key: key, maxResults: maxResults.map { Int($0) }, pageToken: pageToken)
     }
 
     // MARK: Rules
@@ -235,9 +251,60 @@ public struct TrackingService: Sendable {
         return base + "/" + child
     }
 
-    /// Relative local paths are resolved against the server's working directory, as MLflow does.
-    static func absoluteLocation(_ location: String) -> String {
-        if location.contains(":") || location.hasPrefix("/") { return location }
-        return URL(fileURLWithPath: location).standardizedFileURL.path
+    /// An explicit experiment `artifact_location`, accepted only when it stays inside the server's
+    /// artifact space: `mlflow-artifacts:` (the proxied root) or a local folder inside one of
+    /// `artifactRoots`, compared by path components. Query strings and fragments are refused (URL
+    /// parsing would drop them and list the folder before them), and so are `.`/`..` segments.
+    /// Relative paths are resolved against the server's working directory, as MLflow does.
+    func validatedArtifactLocation(_ location: String) throws(YardError) -> String {
+        func refuse(_ reason: String) -> YardError {
+            .invalid("Invalid value '\(location)' for parameter 'artifact_location' supplied: \(reason)")
+        }
+        if location.contains("?") || location.contains("#") {
+            throw refuse("query strings and fragments are not allowed.")
+        }
+        if location.contains("\0") || location.contains("\\") {
+            throw refuse("it must not contain NUL characters or backslashes.")
+        }
+        let outside = "it must be under the server's artifact root (mlflow-artifacts:/...)"
+            + (artifactRoots.isEmpty ? "." : " or inside \(artifactRoots.map { "'\($0)'" }.joined(separator: ", ")).")
+        if location.hasPrefix("mlflow-artifacts:") {
+            var path = String(location.dropFirst("mlflow-artifacts:".count))
+            if path.hasPrefix("//") {  // mlflow-artifacts://host:port/path: the authority names this server
+                path = String(path.dropFirst(2))
+                path = path.firstIndex(of: "/").map { String(path[$0...]) } ?? ""
+            }
+            guard let decoded = path.removingPercentEncoding, !Self.hasDotSegment(decoded) else {
+                throw refuse("it must not contain '.' or '..' path segments.")
+            }
+            return location
+        }
+        let path: String
+        if location.lowercased().hasPrefix("file:") {
+            guard let url = URL(string: location), url.scheme?.lowercased() == "file",
+                  url.host.map({ $0.isEmpty || $0 == "localhost" }) ?? true else {
+                throw refuse(outside)
+            }
+            path = url.path
+        } else if location.hasPrefix("/") {
+            path = location
+        } else if location.range(of: "^[a-zA-Z][a-zA-Z0-9+.-]*:", options: .regularExpression) != nil {
+            throw refuse(outside)
+        } else {
+            path = FileManager.default.currentDirectoryPath + "/" + location
+        }
+        guard !path.isEmpty, !Self.hasDotSegment(path) else {
+            throw refuse("it must not contain '.' or '..' path segments.")
+        }
+        let components = URL(fileURLWithPath: path).standardizedFileURL.pathComponents
+        let inside = artifactRoots.contains { root in
+            components.starts(with: URL(fileURLWithPath: root).standardizedFileURL.pathComponents)
+        }
+        guard inside else { throw refuse(outside) }
+        return location.hasPrefix("/") || location.lowercased().hasPrefix("file:") ? location : URL(fileURLWithPath: path).standardizedFileURL.path
+    }
+
+    private static func hasDotSegment(_ path: String) -> Bool {
+        path.split(separator: "/", omittingEmptySubsequences: true).contains { $0 == "." || $0 == ".." }
     }
 }

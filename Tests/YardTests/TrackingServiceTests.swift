@@ -1,19 +1,22 @@
 import Foundation
 import Testing
 import YardCore
+@testable import YardSQLite
 @testable import YardStore
 @testable import YardTracking
 
-@Suite("SQLite tracking store")
-struct SQLiteStoreTests {
+/// The tracking service's MLflow rules on top of every store implementation (`StoreFactory`).
+@Suite("Tracking service over every store")
+struct TrackingServiceTests {
     let directory = TemporaryDirectory()
 
-    func service() throws -> TrackingService {
-        TrackingService(store: try makeStore(directory), defaultArtifactRoot: "mlflow-artifacts:/")
+    func service(_ factory: StoreFactory) throws -> TrackingService {
+        TrackingService(store: try factory.make(directory), defaultArtifactRoot: "mlflow-artifacts:/")
     }
 
-    @Test func defaultExperimentExistsAndIdsAscend() async throws {
-        let tracking = try service()
+    @Test(arguments: StoreFactory.allCases)
+    func defaultExperimentExistsAndIdsAscend(_ factory: StoreFactory) async throws {
+        let tracking = try service(factory)
         let defaultExperiment = try await tracking.experiment(id: "0")
         #expect(defaultExperiment.name == "Default")
         #expect(defaultExperiment.artifactLocation == "mlflow-artifacts:/0")
@@ -26,8 +29,9 @@ struct SQLiteStoreTests {
         #expect(experiment.tags == [Tag(key: "team", value: "x")])
     }
 
-    @Test func duplicateExperimentIsRefused() async throws {
-        let tracking = try service()
+    @Test(arguments: StoreFactory.allCases)
+    func duplicateExperimentIsRefused(_ factory: StoreFactory) async throws {
+        let tracking = try service(factory)
         _ = try await tracking.createExperiment(name: "dup", artifactLocation: nil, tags: [])
         await #expect(throws: YardError.self) {
             _ = try await tracking.createExperiment(name: "dup", artifactLocation: nil, tags: [])
@@ -40,8 +44,9 @@ struct SQLiteStoreTests {
         }
     }
 
-    @Test func missingExperimentByNameIsNotFound() async throws {
-        let tracking = try service()
+    @Test(arguments: StoreFactory.allCases)
+    func missingExperimentByNameIsNotFound(_ factory: StoreFactory) async throws {
+        let tracking = try service(factory)
         do {
             _ = try await tracking.experiment(named: "nope")
             Issue.record("expected an error")
@@ -51,8 +56,9 @@ struct SQLiteStoreTests {
         }
     }
 
-    @Test func runLifecycleAndData() async throws {
-        let tracking = try service()
+    @Test(arguments: StoreFactory.allCases)
+    func runLifecycleAndData(_ factory: StoreFactory) async throws {
+        let tracking = try service(factory)
         let experimentId = try await tracking.createExperiment(name: "e", artifactLocation: nil, tags: [])
         let run = try await tracking.createRun(experimentId: experimentId, userId: "ann", runName: "first", startTime: 100, tags: [])
         #expect(run.info.runName == "first")
@@ -83,8 +89,9 @@ struct SQLiteStoreTests {
         #expect(renamed.tags.contains(Tag(key: "mlflow.runName", value: "renamed")))
     }
 
-    @Test func paramsAreWriteOnceAndBatchIsAtomic() async throws {
-        let tracking = try service()
+    @Test(arguments: StoreFactory.allCases)
+    func paramsAreWriteOnceAndBatchIsAtomic(_ factory: StoreFactory) async throws {
+        let tracking = try service(factory)
         let run = try await tracking.createRun(experimentId: "0", userId: nil, runName: nil, startTime: nil, tags: [])
         let id = run.info.runId
         try await tracking.logParam(runId: id, param: Param(key: "a", value: "1"))
@@ -101,8 +108,9 @@ struct SQLiteStoreTests {
         #expect(stored.metrics.isEmpty, "the metric of the refused batch must not be kept")
     }
 
-    @Test func batchLimitsAndKeyValidation() async throws {
-        let tracking = try service()
+    @Test(arguments: StoreFactory.allCases)
+    func batchLimitsAndKeyValidation(_ factory: StoreFactory) async throws {
+        let tracking = try service(factory)
         let run = try await tracking.createRun(experimentId: "0", userId: nil, runName: nil, startTime: nil, tags: [])
         let tooMany = (0..<1001).map { Metric(key: "m", value: Double($0), timestamp: Int64($0)) }
         await #expect(throws: YardError.invalid("A batch logging request can contain at most 1000 metrics. Got 1001 metrics. Please split up metrics across multiple requests and try again.")) {
@@ -116,8 +124,9 @@ struct SQLiteStoreTests {
         }
     }
 
-    @Test func deletedRunsRefuseWritesAndFollowTheirExperiment() async throws {
-        let tracking = try service()
+    @Test(arguments: StoreFactory.allCases)
+    func deletedRunsRefuseWritesAndFollowTheirExperiment(_ factory: StoreFactory) async throws {
+        let tracking = try service(factory)
         let experimentId = try await tracking.createExperiment(name: "e", artifactLocation: nil, tags: [])
         let run = try await tracking.createRun(experimentId: experimentId, userId: nil, runName: nil, startTime: nil, tags: [])
         try await tracking.deleteRun(id: run.info.runId)
@@ -136,8 +145,9 @@ struct SQLiteStoreTests {
         #expect(try await tracking.run(id: run.info.runId).info.lifecycleStage == .active)
     }
 
-    @Test func searchFiltersOrdersAndPages() async throws {
-        let tracking = try service()
+    @Test(arguments: StoreFactory.allCases)
+    func searchFiltersOrdersAndPages(_ factory: StoreFactory) async throws {
+        let tracking = try service(factory)
         let experimentId = try await tracking.createExperiment(name: "search", artifactLocation: nil, tags: [])
         var ids: [String] = []
         for index in 0..<10 {
@@ -186,8 +196,9 @@ struct SQLiteStoreTests {
         }
     }
 
-    @Test func datasetInputsAreSharedAndSearchable() async throws {
-        let tracking = try service()
+    @Test(arguments: StoreFactory.allCases)
+    func datasetInputsAreSharedAndSearchable(_ factory: StoreFactory) async throws {
+        let tracking = try service(factory)
         let run = try await tracking.createRun(experimentId: "0", userId: nil, runName: nil, startTime: nil, tags: [])
         let dataset = Dataset(name: "train", digest: "abc123", sourceType: "local", source: "{}", schema: "{}", profile: nil)
         try await tracking.logInputs(runId: run.info.runId,
@@ -201,15 +212,16 @@ struct SQLiteStoreTests {
         #expect(found.items.map(\.info.runId) == [run.info.runId])
     }
 
-    @Test func writesSurviveReopeningTheFile() async throws {
+    @Test(arguments: StoreFactory.allCases)
+    func writesSurviveReopeningTheFile(_ factory: StoreFactory) async throws {
         let runId: String
         do {
-            let tracking = try service()
+            let tracking = try service(factory)
             let run = try await tracking.createRun(experimentId: "0", userId: nil, runName: "durable", startTime: nil, tags: [])
             try await tracking.logMetric(runId: run.info.runId, metric: Metric(key: "m", value: 3, timestamp: 1))
             runId = run.info.runId
         }
-        let reopened = try service()
+        let reopened = try service(factory)
         let run = try await reopened.run(id: runId)
         #expect(run.info.runName == "durable")
         #expect(run.metrics.map(\.value) == [3])

@@ -244,3 +244,31 @@ def test_search_experiments_raw_wire(api, unique):
 
     r = api.post("experiments/search", {"max_results": 0})
     assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+
+
+@pytest.mark.yard_only(reason="MLflow accepts any artifact_location; Modelyard confines it to its artifact root")
+@pytest.mark.parametrize("location", ["file:///etc?", "file:///etc", "/etc", "file:///etc#frag",
+                                      "mlflow-artifacts:/x?y=1", "mlflow-artifacts:/../../etc", "s3://bucket/x"])
+def test_artifact_location_outside_the_root_is_400(api, unique, location):
+    name = unique("loc")
+    r = api.post("experiments/create", {"name": name, "artifact_location": location})
+    body = assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+    assert "artifact_location" in body["message"], body
+    r = api.get("experiments/get-by-name", {"experiment_name": name})
+    assert_error(r, 404, "RESOURCE_DOES_NOT_EXIST")
+
+
+@pytest.mark.yard_only(reason="artifact_location confinement is Modelyard's")
+def test_artifact_location_cannot_list_server_folders(api, unique):
+    r = api.post("experiments/create", {"name": unique("loc"), "artifact_location": "file:///etc?"})
+    assert r.status_code == 400, r.text
+    # Nothing was created, so there is no run whose artifacts/list could reach /etc.
+    r = api.post("experiments/create", {"name": unique("loc"), "artifact_location": "mlflow-artifacts:/proxied/ok"})
+    assert r.status_code == 200, r.text
+    exp_id = r.json()["experiment_id"]
+    assert api.get("experiments/get", {"experiment_id": exp_id}).json()["experiment"]["artifact_location"] \
+        == "mlflow-artifacts:/proxied/ok"
+    run = api.post("runs/create", {"experiment_id": exp_id}).json()["run"]
+    r = api.get("artifacts/list", {"run_id": run["info"]["run_id"]})
+    assert r.status_code == 200, r.text
+    assert r.json().get("files", []) == []

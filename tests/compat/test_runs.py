@@ -417,3 +417,61 @@ def test_run_status_enum_names(api, client, experiment_id):
         client.update_run(run_id, status=status)
         assert client.get_run(run_id).info.status == status
         assert api.get("runs/get", {"run_id": run_id}).json()["run"]["info"]["status"] == status
+
+
+# --------------------------------------------------------------------------- get-history limits
+
+@pytest.mark.yard_only(reason="MLflow's server has no upper bound on get-history max_results")
+@pytest.mark.parametrize("max_results", ["9223372036854775807", "9223372036854775806", "1099511627776", "0", "-1",
+                                         "-9223372036854775808"])
+def test_get_history_bad_max_results_is_400(api, client, experiment_id, max_results):
+    run_id = client.create_run(experiment_id).info.run_id
+    client.log_metric(run_id, "m", 1.0, timestamp=1, step=0)
+    r = api.get("metrics/get-history", {"run_id": run_id, "metric_key": "m", "max_results": max_results})
+    body = assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+    assert "max_results" in body["message"], body
+    # The server is still alive and answers the same history.
+    r = api.get("metrics/get-history", {"run_id": run_id, "metric_key": "m"})
+    assert r.status_code == 200, r.text
+    assert [m["value"] for m in r.json()["metrics"]] == [1.0]
+
+
+@pytest.mark.yard_only(reason="MLflow returns an unbounded history when max_results is absent")
+def test_get_history_without_max_results_is_paged(api, client, experiment_id):
+    run_id = client.create_run(experiment_id).info.run_id
+    total = 25_000 + 321
+    for start in range(0, total, 1000):
+        metrics = [{"key": "curve", "value": float(i), "timestamp": i, "step": i}
+                   for i in range(start, min(start + 1000, total))]
+        r = api.post("runs/log-batch", {"run_id": run_id, "metrics": metrics})
+        assert r.status_code == 200, r.text
+    r = api.get("metrics/get-history", {"run_id": run_id, "metric_key": "curve"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert len(body["metrics"]) == 25_000
+    steps = [m["step"] for m in body["metrics"]]
+    token = body.get("next_page_token")
+    assert token
+    while token:
+        r = api.get("metrics/get-history", {"run_id": run_id, "metric_key": "curve", "page_token": token})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        steps += [m["step"] for m in body["metrics"]]
+        token = body.get("next_page_token")
+    assert steps == list(range(total))
+    # The client follows the tokens and gets the whole history.
+    assert [m.step for m in client.get_metric_history(run_id, "curve")] == list(range(total))
+
+
+def test_get_history_page_token_with_huge_offset(api, client, experiment_id):
+    import base64
+    run_id = client.create_run(experiment_id).info.run_id
+    client.log_metric(run_id, "m", 1.0, timestamp=1, step=0)
+    for offset in ["9223372036854775807", "1e300", "18446744073709551616"]:
+        token = base64.b64encode(f'{{"offset": {offset}}}'.encode()).decode()
+        r = api.get("metrics/get-history", {"run_id": run_id, "metric_key": "m", "max_results": 10,
+                                            "page_token": token})
+        assert r.status_code in (200, 400), r.text
+        if r.status_code == 200:
+            assert r.json().get("metrics", []) == []
+    assert api.get("metrics/get-history", {"run_id": run_id, "metric_key": "m"}).status_code == 200

@@ -1,128 +1,117 @@
 import Foundation
 import Hummingbird
 import YardCore
-import YardData
+import YardJSON
 import YardStore
+import YardTracking
 
 /// The dataset registry: versions registered by `yard data add --name`, and the runs that used them.
 /// - `POST /api/v1/datasets` registers a version (idempotent per name and digest).
 /// - `GET /api/v1/datasets`, `GET /api/v1/datasets/{name}`, `GET /api/v1/datasets/{name}/versions/{digest}`.
 /// - `GET /api/v1/datasets/{name}/versions/{digest}/runs`: runs whose MLflow `log_input` used the version's
 ///   short digest (the first 36 hex characters, MLflow's digest limit) or its full digest.
-struct DatasetRoutes<Context: RequestContext> {
+struct DatasetRoutes {
     let store: any DatasetStore
 
-    func register(on router: Router<Context>) {
-        let store = self.store
-        router.post("/api/v1/datasets") { request, _ in
+    func register(on router: RouteCollection<YardRequestContext>) {
+        // The rules live in DatasetService; the handlers only decode requests and encode answers.
+        let service = DatasetService(store: store)
+        router.post("/datasets") { request, _ in
             let body = try await NativeRequest.jsonObject(request, limit: 16 << 20)
-            let version = try Self.registration(body)
-            let stored = try await store.registerDatasetVersion(version)
+            let stored = try await service.register(try Self.registration(body))
             return Response.json(.object([("dataset_version", Self.json(stored))]))
         }
-        router.get("/api/v1/datasets") { _, _ in
-            let summaries = try await store.datasetSummaries()
+        router.get("/datasets") { _, _ in
+            let summaries = try await service.summaries()
             return Response.json(.object([("datasets", .array(summaries.map { summary in
                 .object([("name", .string(summary.name)), ("version_count", .int(summary.versionCount)),
                          ("latest_version", Self.json(summary.latest))])
             }))]))
         }
-        router.get("/api/v1/datasets/:name") { _, context in
-            let name = try Self.name(context)
-            let versions = try await store.datasetVersions(name: name)
-            if versions.isEmpty { throw YardError.notFound("Dataset '\(name)' is not registered.") }
+        router.get("/datasets/:name") { _, context in
+            let name = Self.name(context)
+            let versions = try await service.versions(name: name)
             return Response.json(.object([("name", .string(name)), ("versions", .array(versions.map(Self.json)))]))
         }
-        router.get("/api/v1/datasets/:name/versions/:digest") { _, context in
-            let version = try await Self.version(context, store: store)
+        router.get("/datasets/:name/versions/:digest") { _, context in
+            let version = try await service.version(name: Self.name(context), digest: Self.digest(context))
             return Response.json(.object([("dataset_version", Self.json(version))]))
         }
-        router.get("/api/v1/datasets/:name/versions/:digest/runs") { _, context in
-            let version = try await Self.version(context, store: store)
-            let runs = try await store.runs(usingDatasetDigests: [version.shortDigest, version.digest, "sha256:" + version.digest])
+        router.get("/datasets/:name/versions/:digest/runs") { _, context in
+            let runs = try await service.runs(name: Self.name(context), digest: Self.digest(context))
             return Response.json(.object([("runs", .array(runs.map { run in
                 .object([("run_id", .string(run.runId)), ("experiment_id", .string(run.experimentId)),
-                         ("run_name", .string(run.runName)), ("status", .string(run.status)),
+                         ("run_name", .string(run.runName)), ("status", .string(run.status.rawValue)),
                          ("start_time", run.startTime.map { .int($0) } ?? .null), ("dataset_name", .string(run.datasetName))])
             }))]))
         }
     }
 
-    static func name(_ context: Context) throws -> String {
+    static func name(_ context: YardRequestContext) -> String {
         let raw = context.parameters.get("name") ?? ""
-        let name = raw.removingPercentEncoding ?? raw
-        try validateName(name)
-        return name
+        return raw.removingPercentEncoding ?? raw
     }
 
-    static func version(_ context: Context, store: any DatasetStore) async throws -> DatasetVersionRecord {
-        let name = try name(context)
-        let text = context.parameters.get("digest") ?? ""
-        let lookup: String
-        if let digest = ContentDigest(text) {
-            lookup = digest.hex
-        } else if text.utf8.count == ContentDigest.shortFormLength, text.utf8.allSatisfy({ $0 < 0x80 && Character(Unicode.Scalar($0)).isHexDigit }) {
-            lookup = text.lowercased()
-        } else {
-            throw YardError.invalid("Invalid digest '\(text)': use the 64-hex SHA-256 (optionally sha256:-prefixed) or its first 36 hex characters.")
-        }
-        guard let version = try await store.datasetVersion(name: name, digest: lookup) else {
-            throw YardError.notFound("Dataset '\(name)' has no version \(text).")
-        }
-        return version
+    static func digest(_ context: YardRequestContext) -> String {
+        context.parameters.get("digest") ?? ""
     }
 
-    /// Names appear in URLs and in MLflow, so they keep to letters, digits, `.`, `_` and `-`.
-    static func validateName(_ name: String) throws {
-        guard !name.isEmpty, name.count <= 200,
-              name.unicodeScalars.allSatisfy({ $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }),
-              name.first != "." else {
-            throw YardError.invalid("Invalid dataset name '\(name)': use 1-200 letters, digits, '.', '_' or '-', not starting with '.'.")
+    /// The request body as the service's input: JSON types only, the values are the service's to judge.
+    static func registration(_ body: JSONValue) throws -> DatasetRegistrationRequest {
+        func string(_ key: String) -> String? {
+            if case .string(let value)? = body[key] { return value }
+            return nil
         }
-    }
-
-    static func registration(_ body: JSONValue) throws -> DatasetVersionRecord {
-        guard case .string(let name)? = body["name"] else { throw YardError.missingParameter("name") }
-        try validateName(name)
-        guard case .string(let digestText)? = body["digest"] else { throw YardError.missingParameter("digest") }
-        let digest = try ContentDigest.parse(digestText)
-        let kind: String
-        switch body["kind"] {
-        case .string(let value)? where value == "file" || value == "directory": kind = value
-        case nil: kind = "file"
-        default: throw YardError.invalid("'kind' must be \"file\" or \"directory\".")
+        func number(_ key: String) -> String? {
+            if case .number(let text)? = body[key] { return text }
+            return nil
         }
-        let size = try integer(body["size"], "size")
-        let files = try integer(body["files"], "files")
-        var source: String?
-        if case .string(let value)? = body["source"] { source = value }
-        var profile: String?
+        var profile: DatasetProfile?
         if let value = body["profile"], value != .null {
             guard case .object = value else { throw YardError.invalid("'profile' must be a JSON object.") }
-            profile = String(decoding: JSONWriter.bytes(value), as: UTF8.self)
+            do {
+                profile = try JSONDecoder().decode(DatasetProfile.self, from: Data(JSONWriter.bytes(value)))
+            } catch {
+                throw YardError.invalid("'profile' must be a dataset profile: {\"rows\": N, \"columns\": [{\"name\", \"type\", \"nulls\", \"min\"?, \"max\"?, \"mean\"?}]}.")
+            }
         }
-        return DatasetVersionRecord(name: name, digest: digest.hex, shortDigest: digest.shortForm, kind: kind, size: size,
-                                    files: Int(files), source: source, profileJSON: profile, createdAt: Identifiers.nowMillis())
-    }
-
-    static func integer(_ value: JSONValue?, _ field: String) throws -> Int64 {
-        guard case .number(let text)? = value, let number = Int64(text), number >= 0 else {
-            throw YardError.invalid("'\(field)' must be a non-negative integer.")
+        // A kind that is not a string is passed on as its JSON text, which the service refuses.
+        let kind = body["kind"].map { value -> String in
+            if case .string(let text) = value { return text }
+            return String(decoding: JSONWriter.bytes(value), as: UTF8.self)
         }
-        return number
+        return DatasetRegistrationRequest(name: string("name"), digest: string("digest"), kind: kind,
+                                          size: number("size"), files: number("files"), source: string("source"),
+                                          profile: profile)
     }
 
     static func json(_ version: DatasetVersionRecord) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("name", .string(version.name)), ("digest", .string(version.digest)),
-            ("short_digest", .string(version.shortDigest)), ("kind", .string(version.kind)),
+            ("short_digest", .string(version.shortDigest)), ("kind", .string(version.kind.rawValue)),
             ("size", .int(version.size)), ("files", .int(version.files)),
             ("source", version.source.map { .string($0) } ?? .null), ("created_at", .int(version.createdAt)),
         ]
-        if let profile = version.profileJSON, let parsed = try? JSONParser.parse(Array(profile.utf8)) {
-            members.append(("profile", parsed))
+        if let profile = version.profile {
+            members.append(("profile", json(profile)))
         }
         return .object(members)
+    }
+
+    /// In the profiler's field order, so answers are byte-stable.
+    static func json(_ profile: DatasetProfile) -> JSONValue {
+        .object([
+            ("rows", .int(profile.rows)),
+            ("columns", .array(profile.columns.map { column in
+                var members: [(String, JSONValue)] = [
+                    ("name", .string(column.name)), ("type", .string(column.type)), ("nulls", .int(column.nulls)),
+                ]
+                if let min = column.min { members.append(("min", .double(min))) }
+                if let max = column.max { members.append(("max", .double(max))) }
+                if let mean = column.mean { members.append(("mean", .double(mean))) }
+                return .object(members)
+            })),
+        ])
     }
 }
 

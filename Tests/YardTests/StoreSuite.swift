@@ -1,0 +1,391 @@
+import Foundation
+import Testing
+import YardCore
+import YardSQLite
+import YardStore
+
+/// Every metadata store implementation. The store suite (and the service suites) run each case
+/// against each of these; a PostgreSQL store joins by adding a case here.
+enum StoreFactory: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite
+
+    var testDescription: String { rawValue }
+
+    /// A store keeping its data in (or, for a server database, keyed by) `directory`, with the default
+    /// experiment "0" in place. Making it again for the same directory reopens the same data.
+    func make(_ directory: TemporaryDirectory) throws -> any TrackingStore & DatasetStore {
+        switch self {
+        case .sqlite:
+            let store = try SQLiteStore(path: directory.file("yard.db"))
+            try store.ensureDefaultExperiment(artifactLocation: "mlflow-artifacts:/0")
+            return store
+        }
+    }
+}
+
+/// The tracking and dataset store protocols' contract, through their API only (no SQL, no service):
+/// what any implementation must do, including the invariants it enforces inside its transactions and
+/// the typed errors it reports.
+@Suite("Store suite")
+struct StoreSuite {
+    typealias Store = any TrackingStore & DatasetStore
+
+    func makeRun(_ store: Store, experimentId: String = "0", name: String = "r", start: Int64 = 1000,
+                 tags: [YardCore.Tag] = []) async throws -> RunInfo {
+        let info = RunInfo(runId: Identifiers.newRunId(), runName: name, experimentId: experimentId, userId: "u",
+                           status: .running, startTime: start, endTime: nil,
+                           artifactUri: "mlflow-artifacts:/\(experimentId)/r/artifacts", lifecycleStage: .active)
+        try await store.createRun(info, tags: tags)
+        return info
+    }
+
+    // MARK: Experiments
+
+    @Test(arguments: StoreFactory.allCases)
+    func experimentsAreCreatedWithAscendingIdsAndTheirLocation(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try factory.make(directory)
+        #expect(try await store.experiment(id: "0").name == "Default")
+        let first = try await store.createExperiment(name: "a", tags: [Tag(key: "team", value: "x")]) { "root/\($0)" }
+        let second = try await store.createExperiment(name: "b", tags: []) { "root/\($0)" }
+        #expect(first == "1")
+        #expect(second == "2")
+        let a = try await store.experiment(id: first)
+        #expect(a.name == "a")
+        #expect(a.artifactLocation == "root/1")
+        #expect(a.lifecycleStage == .active)
+        #expect(a.tags == [Tag(key: "team", value: "x")])
+        #expect(a.lastUpdateTime >= a.creationTime)
+        #expect(try await store.experiment(named: "b")?.experimentId == second)
+        #expect(try await store.experiment(named: "missing") == nil)
+        await #expect(throws: (any Error).self) { _ = try await store.experiment(id: "999") }
+        await #expect(throws: (any Error).self) { _ = try await store.experiment(id: "not-a-number") }
+    }
+
+    @Test(arguments: StoreFactory.allCases)
+    func experimentConflictsAndLifecycleAreTypedErrors(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try factory.make(directory)
+        let id = try await store.createExperiment(name: "dup", tags: []) { "x/\($0)" }
+        _ = try await store.createExperiment(name: "other", tags: []) { "x/\($0)" }
+        await #expect(throws: TrackingStoreError.experimentAlreadyExists(name: "dup")) {
+            _ = try await store.createExperiment(name: "dup", tags: []) { "x/\($0)" }
+        }
+        await #expect(throws: TrackingStoreError.experimentNameTaken(name: "other")) {
+            try await store.renameExperiment(id: id, to: "other")
+        }
+        try await store.renameExperiment(id: id, to: "renamed")
+        #expect(try await store.experiment(id: id).name == "renamed")
+        await #expect(throws: TrackingStoreError.deletingDefaultExperiment) {
+            try await store.setExperimentLifecycle(id: "0", to: .deleted)
+        }
+        await #expect(throws: TrackingStoreError.experimentLifecycleUnchanged(id: id, requested: .active, current: .active)) {
+            try await store.setExperimentLifecycle(id: id, to: .active)
+        }
+        await #expect(throws: TrackingStoreError.experimentNotFound(id: "404")) {
+            try await store.renameExperiment(id: "404", to: "x")
+        }
+
+        let run = try await makeRun(store, experimentId: id)
+        try await store.setExperimentLifecycle(id: id, to: .deleted)
+        #expect(try await store.experiment(id: id).lifecycleStage == .deleted)
+        #expect(try await store.run(id: run.runId).info.lifecycleStage == .deleted, "runs follow their experiment")
+        await #expect(throws: TrackingStoreError.renamingInactiveExperiment(id: id)) {
+            try await store.renameExperiment(id: id, to: "again")
+        }
+        await #expect(throws: TrackingStoreError.experimentNotActive(id: id, stage: .deleted)) {
+            try await store.setExperimentTag(id: id, tag: Tag(key: "k", value: "v"))
+        }
+        await #expect(throws: (any Error).self) { _ = try await makeRun(store, experimentId: id) }
+        try await store.setExperimentLifecycle(id: id, to: .active)
+        #expect(try await store.run(id: run.runId).info.lifecycleStage == .active)
+    }
+
+    @Test(arguments: StoreFactory.allCases)
+    func experimentTags(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try factory.make(directory)
+        let id = try await store.createExperiment(name: "tags", tags: []) { "x/\($0)" }
+        try await store.setExperimentTag(id: id, tag: Tag(key: "k", value: "1"))
+        try await store.setExperimentTag(id: id, tag: Tag(key: "k", value: "2"))
+        #expect(try await store.experiment(id: id).tags == [Tag(key: "k", value: "2")])
+        try await store.deleteExperimentTag(id: id, key: "k")
+        #expect(try await store.experiment(id: id).tags.isEmpty)
+        await #expect(throws: TrackingStoreError.experimentTagNotFound(experimentId: id, key: "k")) {
+            try await store.deleteExperimentTag(id: id, key: "k")
+        }
+    }
+
+    @Test(arguments: StoreFactory.allCases)
+    func experimentSearchFiltersOrdersAndPages(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try factory.make(directory)
+        for name in ["c-exp", "a-exp", "b-exp", "other"] {
+            _ = try await store.createExperiment(name: name, tags: name == "b-exp" ? [Tag(key: "k", value: "v")] : []) { "x/\($0)" }
+        }
+        let filter = [SearchClause(entity: .attribute, key: "name", comparator: .like, value: .string("%-exp"))]
+        let order = [SearchOrder(entity: .attribute, key: "name", ascending: true)]
+        var names: [String] = []
+        var token: String?
+        repeat {
+            let page = try await store.searchExperiments(ExperimentQuery(filter: filter, orderBy: order, maxResults: 2, pageToken: token))
+            #expect(page.items.count <= 2)
+            names += page.items.map(\.name)
+            token = page.nextPageToken
+        } while token != nil
+        #expect(names == ["a-exp", "b-exp", "c-exp"])
+        let tagged = try await store.searchExperiments(ExperimentQuery(
+            filter: [SearchClause(entity: .tag, key: "k", comparator: .equal, value: .string("v"))]))
+        #expect(tagged.items.map(\.name) == ["b-exp"])
+        await #expect(throws: (any Error).self) {
+            _ = try await store.searchExperiments(ExperimentQuery(pageToken: "not-a-token"))
+        }
+    }
+
+    // MARK: Runs
+
+    @Test(arguments: StoreFactory.allCases)
+    func runsKeepTheirDataAndTheLatestMetricRule(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try factory.make(directory)
+        let info = try await makeRun(store, tags: [Tag(key: ReservedTags.runName, value: "r")])
+        #expect(try await store.run(id: info.runId).info == info)
+        try await store.logBatch(runId: info.runId, metrics: [
+            Metric(key: "loss", value: 0.9, timestamp: 10, step: 0),
+            Metric(key: "loss", value: 0.5, timestamp: 5, step: 2),
+            Metric(key: "loss", value: 0.7, timestamp: 20, step: 1),
+            Metric(key: "nan", value: .nan, timestamp: 1, step: 0),
+            Metric(key: "inf", value: .infinity, timestamp: 1, step: 0),
+        ], params: [Param(key: "alpha", value: "0.1")], tags: [Tag(key: "t", value: "1")])
+        // A later batch with an older point must not replace the latest; a newer one must.
+        try await store.logBatch(runId: info.runId, metrics: [Metric(key: "loss", value: 0.1, timestamp: 99, step: 1)], params: [], tags: [])
+        try await store.logBatch(runId: info.runId, metrics: [Metric(key: "nan", value: 5, timestamp: 2, step: 0)], params: [], tags: [])
+        let run = try await store.run(id: info.runId)
+        let latest = Dictionary(uniqueKeysWithValues: run.metrics.map { ($0.key, $0) })
+        #expect(latest["loss"]?.value == 0.5)
+        #expect(latest["loss"]?.step == 2)
+        #expect(latest["nan"]?.value == 5, "NaN counts as 0 in the rule, so a later timestamp wins")
+        #expect(latest["inf"]?.value == Validation.largestFiniteDouble)
+        #expect(run.params == [Param(key: "alpha", value: "0.1")])
+        #expect(run.tags.contains(Tag(key: "t", value: "1")))
+
+        let updated = try await store.updateRun(id: info.runId, status: .finished, endTime: 2000, runName: "renamed")
+        #expect(updated.status == .finished)
+        #expect(updated.endTime == 2000)
+        let renamed = try await store.run(id: info.runId)
+        #expect(renamed.info.runName == "renamed")
+        #expect(renamed.tags.contains(Tag(key: ReservedTags.runName, value: "renamed")))
+    }
+
+    @Test(arguments: StoreFactory.allCases)
+    func theLatestMetricRuleMatchesTheDomainRule(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try factory.make(directory)
+        let info = try await makeRun(store)
+        // Pseudo-random points logged one batch at a time; the stored latest must be the one the
+        // domain rule picks over all of them.
+        var generator = SplitMix(seed: 42)
+        var logged: [Metric] = []
+        for _ in 0..<60 {
+            let values: [Double] = [0, 1, -1, .nan, .infinity, 0.5]
+            let metric = Metric(key: "m", value: values[Int(generator.next() % 6)],
+                                timestamp: Int64(generator.next() % 4), step: Int64(generator.next() % 3))
+            logged.append(metric)
+            try await store.logBatch(runId: info.runId, metrics: [metric], params: [], tags: [])
+        }
+        let expected = Metric.latestPerKey(logged)[0]
+        let stored = try await store.run(id: info.runId).metrics[0]
+        #expect(stored.step == expected.step)
+        #expect(stored.timestamp == expected.timestamp)
+        #expect(stored.comparableValue == expected.comparableValue)
+    }
+
+    @Test(arguments: StoreFactory.allCases)
+    func runInvariantsAreTypedErrors(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try factory.make(directory)
+        let info = try await makeRun(store)
+        try await store.logBatch(runId: info.runId, metrics: [], params: [Param(key: "a", value: "1")], tags: [])
+        try await store.logBatch(runId: info.runId, metrics: [], params: [Param(key: "a", value: "1")], tags: [])
+        await #expect(throws: TrackingStoreError.paramValueChanged(runId: info.runId, key: "a", oldValue: "1", newValue: "2")) {
+            try await store.logBatch(runId: info.runId, metrics: [Metric(key: "m", value: 1, timestamp: 1)],
+                                     params: [Param(key: "a", value: "2")], tags: [])
+        }
+        #expect(try await store.run(id: info.runId).metrics.isEmpty, "a refused batch writes nothing")
+
+        await #expect(throws: TrackingStoreError.runTagNotFound(runId: info.runId, key: "nope")) {
+            try await store.deleteRunTag(runId: info.runId, key: "nope")
+        }
+        await #expect(throws: TrackingStoreError.runNotFound(id: "missing")) {
+            try await store.logBatch(runId: "missing", metrics: [], params: [], tags: [])
+        }
+        await #expect(throws: TrackingStoreError.runNotFound(id: "missing")) {
+            try await store.setRunLifecycle(id: "missing", to: .deleted)
+        }
+        await #expect(throws: (any Error).self) { _ = try await store.run(id: "missing") }
+
+        try await store.setRunLifecycle(id: info.runId, to: .deleted)
+        await #expect(throws: TrackingStoreError.runNotActive(id: info.runId, stage: .deleted)) {
+            try await store.logBatch(runId: info.runId, metrics: [], params: [], tags: [Tag(key: "k", value: "v")])
+        }
+        await #expect(throws: TrackingStoreError.runNotActive(id: info.runId, stage: .deleted)) {
+            _ = try await store.updateRun(id: info.runId, status: .failed, endTime: nil, runName: nil)
+        }
+        try await store.setRunLifecycle(id: info.runId, to: .active)
+        try await store.logBatch(runId: info.runId, metrics: [], params: [], tags: [Tag(key: "k", value: "v")])
+    }
+
+    @Test(arguments: StoreFactory.allCases)
+    func metricHistoryIsOrderedAndPaged(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try factory.make(directory)
+        let info = try await makeRun(store)
+        let points = (0..<25).map { Metric(key: "m", value: Double($0 % 5), timestamp: Int64(25 - $0), step: Int64($0)) }
+        try await store.logBatch(runId: info.runId, metrics: points + points, params: [], tags: [])  // duplicates collapse
+        var seen: [Metric] = []
+        var token: String?
+        repeat {
+            let page = try await store.metricHistory(runId: info.runId, key: "m", maxResults: 7, pageToken: token)
+            #expect(page.items.count <= 7)
+            seen += page.items
+            token = page.nextPageToken
+        } while token != nil
+        #expect(seen.count == 25)
+        #expect(seen.map(\.timestamp) == (1...25).map { Int64($0) })
+        let whole = try await store.metricHistory(runId: info.runId, key: "m", maxResults: 25, pageToken: nil)
+        #expect(whole.items.count == 25)
+        #expect(whole.nextPageToken == nil, "no token to an empty page")
+        #expect(try await store.metricHistory(runId: info.runId, key: "other", maxResults: 10, pageToken: nil).items.isEmpty)
+        await #expect(throws: TrackingStoreError.runNotFound(id: "missing")) {
+            _ = try await store.metricHistory(runId: "missing", key: "m", maxResults: 10, pageToken: nil)
+        }
+    }
+
+    @Test(arguments: StoreFactory.allCases)
+    func runSearchFiltersOrdersAndPages(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try factory.make(directory)
+        let experimentId = try await store.createExperiment(name: "search", tags: []) { "x/\($0)" }
+        var ids: [String] = []
+        for index in 0..<8 {
+            let info = try await makeRun(store, experimentId: experimentId, name: "run-\(index)", start: Int64(1000 + index))
+            try await store.logBatch(runId: info.runId, metrics: [Metric(key: "loss", value: Double(index), timestamp: 1)],
+                                     params: [Param(key: "alpha", value: index % 2 == 0 ? "even" : "odd")], tags: [])
+            ids.append(info.runId)
+        }
+        let filter = [
+            SearchClause(entity: .metric, key: "loss", comparator: .less, value: .number(5)),
+            SearchClause(entity: .param, key: "alpha", comparator: .equal, value: .string("even")),
+        ]
+        let found = try await store.searchRuns(RunQuery(
+            experimentIds: [experimentId], filter: filter,
+            orderBy: [SearchOrder(entity: .metric, key: "loss", ascending: false)]))
+        #expect(found.items.map(\.info.runName) == ["run-4", "run-2", "run-0"])
+        let byDefault = try await store.searchRuns(RunQuery(experimentIds: [experimentId]))
+        #expect(byDefault.items.first?.info.runName == "run-7", "default order is start_time DESC")
+        var seen: [String] = []
+        var token: String?
+        repeat {
+            let page = try await store.searchRuns(RunQuery(experimentIds: [experimentId], maxResults: 3, pageToken: token))
+            seen += page.items.map(\.info.runId)
+            token = page.nextPageToken
+        } while token != nil
+        #expect(Set(seen) == Set(ids))
+        #expect(seen.count == ids.count)
+        let inList = try await store.searchRuns(RunQuery(experimentIds: [experimentId], filter: [
+            SearchClause(entity: .attribute, key: "run_id", comparator: .isIn, value: .list([ids[1], ids[2], "nope"]))]))
+        #expect(Set(inList.items.map(\.info.runId)) == [ids[1], ids[2]])
+    }
+
+    @Test(arguments: StoreFactory.allCases)
+    func inputsAndOutputsAreKept(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try factory.make(directory)
+        let first = try await makeRun(store)
+        let second = try await makeRun(store)
+        let dataset = Dataset(name: "train", digest: "abc", sourceType: "local", source: "{}", schema: "{}", profile: nil)
+        let input = DatasetInput(tags: [Tag(key: ReservedTags.datasetContext, value: "training")], dataset: dataset)
+        try await store.logInputs(runId: first.runId, datasets: [input], modelIds: ["m-1"])
+        try await store.logInputs(runId: second.runId, datasets: [input], modelIds: [])
+        try await store.logOutputs(runId: first.runId, models: [ModelOutput(modelId: "m-2", step: 3)])
+        let run = try await store.run(id: first.runId)
+        #expect(run.datasetInputs == [input])
+        #expect(run.modelInputs == ["m-1"])
+        #expect(run.modelOutputs == [ModelOutput(modelId: "m-2", step: 3)])
+        let found = try await store.searchRuns(RunQuery(experimentIds: ["0"], filter: [
+            SearchClause(entity: .dataset, key: "digest", comparator: .equal, value: .string("abc"))]))
+        #expect(Set(found.items.map(\.info.runId)) == [first.runId, second.runId])
+    }
+
+    // MARK: Datasets
+
+    func version(_ name: String, _ digest: String, at time: Int64, profile: DatasetProfile? = nil) -> DatasetVersionRecord {
+        DatasetVersionRecord(name: name, digest: digest, shortDigest: String(digest.prefix(36)), kind: .file, size: 10,
+                             files: 1, source: "data/\(name).csv", profile: profile, createdAt: time)
+    }
+
+    @Test(arguments: StoreFactory.allCases)
+    func datasetVersionsAreRegisteredOnceAndListedNewestFirst(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try factory.make(directory)
+        let profile = DatasetProfile(rows: 2, columns: [
+            .init(name: "a", type: "integer", nulls: 0, min: 1, max: 2, mean: 1.5),
+            .init(name: "b", type: "string", nulls: 1),
+        ])
+        let digestA = String(repeating: "a", count: 64)
+        let digestB = String(repeating: "b", count: 64)
+        let first = try await store.registerDatasetVersion(version("churn", digestA, at: 100, profile: profile))
+        #expect(first.profile == profile)
+        #expect(first.kind == .file)
+        let again = try await store.registerDatasetVersion(version("churn", digestA, at: 500))
+        #expect(again == first, "registering the same digest again returns the first record")
+        var folder = version("churn", digestB, at: 200)
+        folder.kind = .directory
+        folder.files = 3
+        _ = try await store.registerDatasetVersion(folder)
+        _ = try await store.registerDatasetVersion(version("other", digestB, at: 50))
+
+        let versions = try await store.datasetVersions(name: "churn")
+        #expect(versions.map(\.digest) == [digestB, digestA])
+        #expect(versions.first?.kind == .directory)
+        #expect(try await store.datasetVersions(name: "nope").isEmpty)
+        let summaries = try await store.datasetSummaries()
+        #expect(summaries.map(\.name) == ["churn", "other"])
+        #expect(summaries.first?.versionCount == 2)
+        #expect(summaries.first?.latest.digest == digestB)
+        #expect(try await store.datasetVersion(name: "churn", digest: digestA)?.profile == profile)
+        #expect(try await store.datasetVersion(name: "churn", digest: String(digestA.prefix(36)))?.digest == digestA)
+        #expect(try await store.datasetVersion(name: "churn", digest: String(repeating: "c", count: 64)) == nil)
+    }
+
+    @Test(arguments: StoreFactory.allCases)
+    func datasetVersionsFindTheActiveRunsThatUsedThem(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try factory.make(directory)
+        let short = String(repeating: "d", count: 36)
+        let used = try await makeRun(store, name: "used", start: 10)
+        let deleted = try await makeRun(store, name: "deleted", start: 20)
+        _ = try await makeRun(store, name: "unrelated", start: 30)
+        let input = DatasetInput(tags: [], dataset: Dataset(name: "mlflow-name", digest: short, sourceType: "local", source: "{}"))
+        try await store.logInputs(runId: used.runId, datasets: [input], modelIds: [])
+        try await store.logInputs(runId: deleted.runId, datasets: [input], modelIds: [])
+        try await store.setRunLifecycle(id: deleted.runId, to: .deleted)
+        let links = try await store.runs(usingDatasetDigests: [short, String(repeating: "d", count: 64)])
+        #expect(links == [DatasetRunLink(runId: used.runId, experimentId: "0", runName: "used", status: .running,
+                                         startTime: 10, datasetName: "mlflow-name")])
+        #expect(try await store.runs(usingDatasetDigests: []).isEmpty)
+    }
+}
+
+/// A small deterministic generator, so a "random" test fails the same way every time.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
