@@ -50,7 +50,8 @@ extension SQLiteStore {
         var order = try query.orderBy.map(ExperimentSearchSQL.orderTerm)
         if query.orderBy.isEmpty { order.append("e.creation_time DESC") }
         order.append("e.experiment_id ASC")
-        let pageSize = query.maxResults
+        // The service validated it; bounded again so `pageSize + 1` holds for any caller of the protocol.
+        let pageSize = min(max(query.maxResults, 1), Validation.maxExperimentSearchResults)
         let whereSQL = sql
         let orderSQL = order.joined(separator: ", ")
         let experiments = try await read { db in

@@ -129,7 +129,8 @@ extension SQLiteStore {
 
     public func searchRuns(_ query: RunQuery) async throws -> Page<Run> {
         let offset = try Validation.pageOffset(query.pageToken)
-        let pageSize = query.maxResults
+        // The service validated it; bounded again so `pageSize + 1` holds for any caller of the protocol.
+        let pageSize = min(max(query.maxResults, 1), Validation.maxRunSearchResults)
         let statement = try RunSearchSQL.selectIds(query, limit: pageSize + 1, offset: offset)
         let runs = try await read { db in
             let ids = try String.fetchAll(db, sql: statement.sql, arguments: StatementArguments(statement.arguments))
