@@ -15,7 +15,8 @@ public enum SearchGrammar {
     }
 
     public static func parseRunOrderBy(_ items: [String]) throws -> [SearchOrder] {
-        try items.map { try parseOrderBy($0, vocabulary: .runs) }
+        try checkOrderByCount(items)
+        return try items.map { try parseOrderBy($0, vocabulary: .runs) }
     }
 
     public static func parseExperimentFilter(_ filter: String?) throws -> [SearchClause] {
@@ -23,7 +24,8 @@ public enum SearchGrammar {
     }
 
     public static func parseExperimentOrderBy(_ items: [String]) throws -> [SearchOrder] {
-        try items.map { try parseOrderBy($0, vocabulary: .experiments) }
+        try checkOrderByCount(items)
+        return try items.map { try parseOrderBy($0, vocabulary: .experiments) }
     }
 
     public static func parseRegisteredModelFilter(_ filter: String?) throws -> [SearchClause] {
@@ -31,7 +33,8 @@ public enum SearchGrammar {
     }
 
     public static func parseRegisteredModelOrderBy(_ items: [String]) throws -> [SearchOrder] {
-        try items.map { try parseOrderBy($0, vocabulary: .registeredModels) }
+        try checkOrderByCount(items)
+        return try items.map { try parseOrderBy($0, vocabulary: .registeredModels) }
     }
 
     public static func parseModelVersionFilter(_ filter: String?) throws -> [SearchClause] {
@@ -39,7 +42,8 @@ public enum SearchGrammar {
     }
 
     public static func parseModelVersionOrderBy(_ items: [String]) throws -> [SearchOrder] {
-        try items.map { try parseOrderBy($0, vocabulary: .modelVersions) }
+        try checkOrderByCount(items)
+        return try items.map { try parseOrderBy($0, vocabulary: .modelVersions) }
     }
 
     public static func parseLoggedModelFilter(_ filter: String?) throws -> [SearchClause] {
@@ -51,6 +55,13 @@ public enum SearchGrammar {
         var order = try parseOrderBy(fieldName, vocabulary: .loggedModels)
         order.ascending = ascending
         return order
+    }
+
+    /// Each order_by item becomes a sort term with bound arguments; bounded like filter clauses.
+    private static func checkOrderByCount(_ items: [String]) throws(YardError) {
+        if items.count > Validation.maxFilterClauses {
+            throw .invalid("Invalid order_by: at most \(Validation.maxFilterClauses) order_by items are allowed, got \(items.count).")
+        }
     }
 
     private static func parseFilter(_ filter: String?, vocabulary: Vocabulary) throws -> [SearchClause] {

@@ -283,3 +283,33 @@ private func clause(
         #expect(failure { try SearchGrammar.parseExperimentOrderBy(["start_time"]) }?.message.hasPrefix("Invalid order_by clause 'start_time'") == true)
     }
 }
+
+@Suite struct SearchGrammarLimitTests {
+    @Test func clauseCountIsCappedWithAClearMessage() throws {
+        let limit = Validation.maxFilterClauses
+        let atLimit = (0..<limit).map { "metrics.m\($0) > 0" }.joined(separator: " AND ")
+        #expect(try SearchGrammar.parseRunFilter(atLimit).count == limit)
+        #expect(try SearchGrammar.parseExperimentFilter(atLimit.replacingOccurrences(of: "metrics.m", with: "tags.t")
+            .replacingOccurrences(of: "> 0", with: "= 'x'")).count == limit)
+        let over = atLimit + " AND metrics.extra > 0"
+        #expect(runFilterMessage(over) == "Invalid filter string: it has more than \(limit) clauses. A filter may join at most \(limit) comparisons with AND.")
+        #expect(failure { try SearchGrammar.parseModelVersionFilter((0...limit).map { "name = 'm\($0)'" }.joined(separator: " AND ")) } != nil)
+    }
+
+    @Test func inListValuesAreCappedPerListAndAltogether() throws {
+        let limit = Validation.maxFilterListValues
+        let values = (0..<limit).map { "'r\($0)'" }.joined(separator: ",")
+        #expect(try SearchGrammar.parseRunFilter("run_id IN (\(values))").count == 1)
+        #expect(runFilterMessage("run_id IN (\(values),'one-more')")?.hasPrefix("Invalid filter string: an IN list holds more than \(limit) values.") == true)
+        let half = (0..<(limit / 2 + 1)).map { "'r\($0)'" }.joined(separator: ",")
+        #expect(runFilterMessage("run_id IN (\(half)) AND run_id NOT IN (\(half))")?.hasPrefix("Invalid filter string: its IN lists hold \(limit + 2) values.") == true)
+    }
+
+    @Test func orderByItemsAreCapped() throws {
+        let items = Array(repeating: "start_time DESC", count: Validation.maxFilterClauses)
+        #expect(try SearchGrammar.parseRunOrderBy(items).count == items.count)
+        #expect(failure { try SearchGrammar.parseRunOrderBy(items + ["end_time"]) }?.message
+            == "Invalid order_by: at most \(Validation.maxFilterClauses) order_by items are allowed, got \(items.count + 1).")
+        #expect(failure { try SearchGrammar.parseExperimentOrderBy(Array(repeating: "name", count: 500)) } != nil)
+    }
+}
