@@ -37,8 +37,11 @@ struct DataCommonOptions: ParsableArguments {
 enum DataCLI {
     static var workingDirectory: String { FileManager.default.currentDirectoryPath }
 
-    static func repository() throws -> DataRepository {
-        try DataRepository.find(from: workingDirectory)
+    /// The repository around the working directory; `link` (a --link value) overrides cache.type.
+    static func repository(link: String? = nil) throws -> DataRepository {
+        var repository = try DataRepository.find(from: workingDirectory)
+        if let link { repository.linkKinds = try LinkKind.parseList(link) }
+        return repository
     }
 
     /// Prints `error: <what went wrong and what to do>` instead of a stack of types, and exits 1.

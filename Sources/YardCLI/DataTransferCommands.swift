@@ -72,7 +72,8 @@ struct DataPullCommand: AsyncParsableCommand {
         commandName: "pull",
         abstract: "Fetch, then check out: the work tree gets the data its pointer files record.",
         discussion: """
-            Objects already in the cache are re-hashed; a corrupt one is downloaded again.
+            Objects already in the cache are re-hashed; a corrupt one is downloaded again. Files are placed as
+            by `yard data checkout` (reflink, else a verified copy; --link or cache.type to change that).
 
             Examples:
               git clone <repo> && cd <repo> && yard data pull
@@ -84,11 +85,13 @@ struct DataPullCommand: AsyncParsableCommand {
     @OptionGroup var remoteOption: DataRemoteOption
     @Flag(help: "Overwrite changes that are not saved in the cache.")
     var force = false
+    @Option(help: "Link types to try in order, overriding cache.type: reflink, copy, hardlink, symlink (default: reflink,copy).")
+    var link: String?
     @OptionGroup var common: DataCommonOptions
 
     func run() async throws {
         do {
-            let repository = try DataCLI.repository()
+            let repository = try DataCLI.repository(link: link)
             let remote = try DataCLI.remote(remoteOption.remote, in: repository)
             let progress = ProgressBar.make(quiet: common.quiet)
             let summary = try await repository.fetch(from: remote, targets: targets, from: DataCLI.workingDirectory,

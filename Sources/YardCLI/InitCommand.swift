@@ -10,6 +10,7 @@ struct InitCommand: ParsableCommand {
         discussion: """
             Run it once at the root of your git repository, then commit .yard/config and .yard/.gitignore.
             The cache (.yard/cache) and the state cache (.yard/tmp) stay out of git. Running it again is harmless.
+            The config starts with cache.type: reflink,copy (checkout clones or copies, never links to the cache).
 
             Example:
               cd my-project && git init && yard init

@@ -22,9 +22,15 @@ extension DataRepository {
     /// path in git. If anything fails, no pointer is written and the work tree is untouched.
     public func add(_ userPath: String, from workingDirectory: String, datasetName: String? = nil,
                     progress: any ProgressReporter = SilentProgress()) throws(YardError) -> AddResult {
+        // Shared: adds run side by side, but gc waits until these objects are named by a pointer file.
+        let lock = try lock(.shared, command: "add")
+        defer { withExtendedLifetime(lock) {} }
         let (_, relative) = try resolve(userPath, from: workingDirectory)
         if relative.hasSuffix(PointerFile.suffix) {
             throw .invalid("'\(userPath)' is a pointer file; add the data it tracks instead.")
+        }
+        if let reason = PathText.unsafeReason(PathText.name(relative), singleName: true) {
+            throw .invalid("'\(userPath)' cannot be tracked: \(reason). Rename it and add again; nothing was changed.")
         }
         try refuseOverlap(relative, shown: userPath)
         let state = loadState()
@@ -39,6 +45,10 @@ extension DataRepository {
             newObjects = try ingest([(relative, info, digest)], nodes: [], progress: progress)
             pointer = PointerFile(path: name, kind: .file, digest: digest, size: info.size, files: 1, name: datasetName)
         case .directory(let entries, let infos):
+            // Checkout refuses unsafe paths in a manifest, so never record one (e.g. a nested .git folder).
+            if let bad = entries.first(where: { PathText.unsafeReason($0.path) != nil }) {
+                throw .invalid("'\(relative)/\(PathText.shown(bad.path))' cannot be tracked: \(PathText.unsafeReason(bad.path)!). Move it out of '\(userPath)' and add again; nothing was changed.")
+            }
             let tree = DirectoryTree(entries: entries, maxLeafEntries: maxLeafEntries)
             let files = entries.map { (relative + "/" + $0.path, infos[$0.path]!, $0.digest) }
             newObjects = try ingest(files, nodes: tree.nodes, progress: progress)

@@ -17,11 +17,15 @@ public struct CheckoutResult: Sendable, Equatable {
 }
 
 extension DataRepository {
-    /// Makes the work tree hold exactly what the pointers record, linking from the cache (reflink, else
-    /// hardlink, else copy, per `cache.type`). Files already right are left alone. A file whose current
-    /// bytes are not in the cache would be lost by overwriting it, so that needs `force`.
+    /// Makes the work tree hold exactly what the pointers record, from the cache per `cache.type` (by
+    /// default a reflink, else a verified copy; hardlink and symlink only when configured). Files already
+    /// right are left alone. A file whose current bytes are not in the cache would be lost by overwriting
+    /// it, so that needs `force`. Pointer files and manifests are untrusted input: their paths are checked
+    /// when decoded, and every write or delete is checked again to stay inside the repository.
     public func checkout(_ targets: [String] = [], from workingDirectory: String, force: Bool = false,
                          progress: any ProgressReporter = SilentProgress()) throws(YardError) -> CheckoutResult {
+        let lock = try lock(.shared, command: "checkout")
+        defer { withExtendedLifetime(lock) {} }
         let state = loadState()
         defer { state.save() }
         let outputs = try outputs(targets, from: workingDirectory)
@@ -34,7 +38,14 @@ extension DataRepository {
                 plans.append((output, [TreeEntry(path: "", digest: output.pointer.digest, size: output.pointer.size, isExecutable: false)]))
                 continue
             }
-            guard cache.contains(output.pointer.digest), let tree = try? treeEntries(output.pointer.digest) else {
+            guard cache.contains(output.pointer.digest) else {
+                missing.append(output.targetPath)
+                continue
+            }
+            let tree: (entries: [TreeEntry], nodes: [ContentDigest])
+            do {
+                tree = try treeEntries(output.pointer.digest, pointerPath: output.pointerPath)
+            } catch where error.code == .resourceDoesNotExist {
                 missing.append(output.targetPath)
                 continue
             }
@@ -55,6 +66,8 @@ extension DataRepository {
                           progress: any ProgressReporter, result: inout CheckoutResult) throws(YardError) {
         let target = output.targetPath
         let isFile = output.pointer.kind == .file
+        let root = self.root
+        try ContainedPath.check(absolute(target), root: root)
         // What is there now (hashing only files the state cache cannot vouch for).
         var current: [String: (digest: ContentDigest, info: FileInfo)] = [:]
         let existing = FileSystem.info(absolute(target))
@@ -63,6 +76,7 @@ extension DataRepository {
                 guard force else {
                     throw .invalid("'\(target)' is a \(existing.kind == .directory ? "folder" : "file") but the pointer records a \(isFile ? "file" : "folder"); move it away or use --force.")
                 }
+                try ContainedPath.check(absolute(target), root: root)
                 FileSystem.remove(absolute(target))
             } else {
                 let (content, _) = try workspaceContent(of: target, state: state, progress: progress, phase: "Checking")
@@ -97,10 +111,14 @@ extension DataRepository {
             }
         }
         for path in toRemove {
+            try ContainedPath.check(absolute(target + "/" + path), root: root)
             unlink(absolute(target + "/" + path))
             result.removed += 1
         }
-        if !toRemove.isEmpty { removeEmptyFolders(under: absolute(target)) }
+        if !toRemove.isEmpty {
+            try ContainedPath.check(absolute(target), root: root)
+            removeEmptyFolders(under: absolute(target))
+        }
         if !isFile {
             var folders = Set<String>()
             folders.insert(absolute(target))
@@ -108,9 +126,16 @@ extension DataRepository {
                 let folder = PathText.parent(entry.path)
                 if !folder.isEmpty { folders.insert(absolute(target + "/" + folder)) }
             }
-            for folder in folders.sorted() { try FileSystem.createDirectory(folder) }
+            for folder in folders.sorted() {
+                try ContainedPath.check(folder, root: root)
+                try FileSystem.createDirectory(folder)
+            }
         } else {
-            try FileSystem.createDirectory(PathText.parent(absolute(target)))
+            let folder = PathText.parent(target)
+            if !folder.isEmpty {
+                try ContainedPath.check(absolute(folder), root: root)
+                try FileSystem.createDirectory(absolute(folder))
+            }
         }
         progress.start("Checking out", files: toWrite.count, bytes: toWrite.reduce(0) { $0 + $1.size })
         defer { progress.finish() }
@@ -120,8 +145,8 @@ extension DataRepository {
         let used = try ParallelWork.map(toWrite.count) { index throws(YardError) -> LinkKind in
             let entry = writes[index]
             let relative = isFile ? target : target + "/" + entry.path
-            let kind = try Self.materialize(entry, from: cache, at: self.absolute(relative), kinds: kinds)
-            if let info = FileSystem.info(self.absolute(relative)) {
+            let kind = try Self.materialize(entry, from: cache, at: self.absolute(relative), root: root, kinds: kinds)
+            if let info = FileSystem.info(self.absolute(relative), following: kind == .symlink) {
                 // We wrote these bytes ourselves from a verified object, so the entry is trusted at once.
                 state.record(relative, info: info, digest: entry.digest, hashedAt: .max)
             }
@@ -133,16 +158,20 @@ extension DataRepository {
     }
 
     /// Places one object at `destination`: built beside it under a temporary name, then renamed over
-    /// whatever was there, so a reader never sees a half-written file.
-    static func materialize(_ entry: TreeEntry, from cache: ObjectCache, at destination: String,
+    /// whatever was there, so a reader never sees a half-written file. `destination` is checked once more
+    /// to lie inside `root` right before anything is written. A copy is hashed as it is written and
+    /// refused if the cache object is corrupt: nothing is placed then.
+    static func materialize(_ entry: TreeEntry, from cache: ObjectCache, at destination: String, root: String,
                             kinds: [LinkKind]) throws(YardError) -> LinkKind {
+        try ContainedPath.check(destination, root: root)
         let folder = PathText.parent(destination)
         let temporary = folder + "/.yard-tmp-" + UUID().uuidString
-        // A hard link shares the object's mode (0444), so executables are cloned or copied instead.
-        let usable = entry.isExecutable ? kinds.filter { $0 != .hardlink } : kinds
+        // A hard link or symbolic link shares the object's mode (0444), so executables are cloned or copied.
+        let usable = entry.isExecutable ? kinds.filter { $0 != .hardlink && $0 != .symlink } : kinds
         let mode: mode_t = entry.isExecutable ? 0o755 : 0o644
-        let kind = try Linker.place(cache.path(for: entry.digest), at: temporary, kinds: usable.isEmpty ? [.copy] : usable, mode: mode)
-        if kind != .hardlink { chmod(temporary, mode) }
+        let kind = try Linker.place(cache.path(for: entry.digest), at: temporary, kinds: usable.isEmpty ? [.copy] : usable,
+                                    mode: mode, expected: entry.digest, shownDestination: destination)
+        if kind != .hardlink && kind != .symlink { chmod(temporary, mode) }  // chmod would follow a symlink into the cache
         if let existing = FileSystem.info(destination), existing.kind == .directory { FileSystem.remove(destination) }
         guard rename(temporary, destination) == 0 else {
             let reason = FileSystem.lastError

@@ -48,8 +48,10 @@ extension DataRepository {
                     files[target] = pointer.digest
                 } else {
                     do {
-                        for entry in try treeEntries(pointer.digest).entries { files[target + "/" + entry.path] = entry.digest }
-                    } catch {
+                        for entry in try treeEntries(pointer.digest, pointerPath: "\(name):\(pointerPath)").entries {
+                            files[target + "/" + entry.path] = entry.digest
+                        }
+                    } catch where error.code == .resourceDoesNotExist {
                         throw .notFound("The manifest of '\(target)' at \(name) is not in the cache; check out \(name) and run `yard data fetch` first.")
                     }
                 }

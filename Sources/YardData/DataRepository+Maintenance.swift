@@ -6,8 +6,34 @@ public struct GarbageCollection: Sendable, Equatable {
     public var removedBytes: Int64 = 0
     public var keptObjects = 0
     public var removedTemporaries = 0
+    /// Git commits whose pointers were kept (0 for `.workspace`).
+    public var commitsScanned = 0
 }
 
+/// What gc keeps. The work tree's pointers are always kept; the default adds every commit reachable from
+/// any git ref (branches, tags, remote-tracking branches, stash), so data that another branch or tag uses
+/// is never deleted. Narrower scopes are explicit opt-ins.
+public struct GCScope: Sendable, Equatable {
+    /// Every commit reachable from any ref (`git rev-list --all`): the default.
+    public var allCommits: Bool
+    /// The tip commit of every local branch.
+    public var allBranches: Bool
+    /// The commit of every tag.
+    public var allTags: Bool
+
+    public init(allCommits: Bool = false, allBranches: Bool = false, allTags: Bool = false) {
+        self.allCommits = allCommits
+        self.allBranches = allBranches
+        self.allTags = allTags
+    }
+
+    /// The safe default: everything any commit in the repository references.
+    public static let everyCommit = GCScope(allCommits: true)
+    /// Only the pointers in the work tree: deletes the data of every other version (opt-in).
+    public static let workspace = GCScope()
+
+    var usesGit: Bool { allCommits || allBranches || allTags }
+}
 public struct Verification: Sendable, Equatable {
     public var checked = 0
     /// Objects whose bytes no longer match their name.
@@ -17,14 +43,17 @@ public struct Verification: Sendable, Equatable {
 }
 
 extension DataRepository {
-    /// Every object the given pointers need: files, then manifest nodes (root last).
-    func reachableObjects(_ pointers: [PointerFile]) throws(YardError) -> Set<ContentDigest> {
+    /// Every object the given pointers need: files, then manifest nodes (root last). `source` names
+    /// where each pointer came from, for the error when its manifest is missing.
+    func reachableObjects(_ pointers: [(source: String, pointer: PointerFile)]) throws(YardError) -> Set<ContentDigest> {
         var reachable = Set<ContentDigest>()
-        for pointer in pointers {
+        var seenManifests = Set<ContentDigest>()
+        for (source, pointer) in pointers {
             reachable.insert(pointer.digest)
-            guard pointer.kind == .directory else { continue }
+            guard pointer.kind == .directory, !seenManifests.contains(pointer.digest) else { continue }
+            seenManifests.insert(pointer.digest)
             guard cache.contains(pointer.digest) else {
-                throw .notFound("The manifest \(pointer.digest) of '\(pointer.path)' is not in the cache, so gc cannot tell which files it needs; run `yard data fetch` first. Nothing was removed.")
+                throw .notFound("The manifest \(pointer.digest) named by '\(source)' is not in the cache, so gc cannot tell which files that version needs. Nothing was removed. Check that version out and run `yard data fetch`, or narrow what gc keeps (--workspace, --all-branches, --all-tags) if you accept losing the local copy of its data.")
             }
             let tree = try treeEntries(pointer.digest)
             reachable.formUnion(tree.nodes)
@@ -33,17 +62,35 @@ extension DataRepository {
         return reachable
     }
 
-    /// Removes cache objects no pointer refers to: those of the work tree, plus every commit's with
-    /// `allCommits`. Also removes temporary files left by interrupted commands.
-    public func collectGarbage(allCommits: Bool = false, dryRun: Bool = false, temporaryAge: TimeInterval = 3600,
-                               from workingDirectory: String) throws(YardError) -> GarbageCollection {
-        var pointers = try outputs([], from: workingDirectory).map(\.pointer)
-        if allCommits {
-            let git = GitRevisions(root: root)
-            for commit in try git.allCommits() { pointers.append(contentsOf: try git.pointers(at: commit).values) }
+    /// The pointers gc must keep for `scope`: the work tree's, plus those of the git commits it names.
+    func pointersToKeep(_ scope: GCScope, from workingDirectory: String) throws(YardError) -> (pointers: [(source: String, pointer: PointerFile)], commits: Int) {
+        var pointers = try outputs([], from: workingDirectory).map { (source: $0.pointerPath, pointer: $0.pointer) }
+        guard scope.usesGit else { return (pointers, 0) }
+        let git = GitRevisions(root: root)
+        let commits = try git.commits(scope)
+        // Pointer files rarely change between commits: read each distinct blob once.
+        var seenBlobs = Set<String>()
+        for commit in commits {
+            for (path, pointer) in try git.pointers(at: commit, validatingPaths: false, skipping: &seenBlobs) {
+                pointers.append((source: "\(commit.prefix(12)):\(path)", pointer: pointer))
+            }
         }
+        return (pointers, commits.count)
+    }
+
+    /// Removes cache objects that nothing in `scope` refers to (by default: no pointer in the work tree
+    /// and none in any commit reachable from any git ref), and temporary files left by interrupted
+    /// commands. Holds the repository lock exclusively and fails at once if another command holds it,
+    /// so an object an in-flight add has written but not yet recorded is never deleted. A dry run
+    /// removes nothing and reports what would go.
+    public func collectGarbage(scope: GCScope = .everyCommit, dryRun: Bool = false, temporaryAge: TimeInterval = 3600,
+                               from workingDirectory: String) throws(YardError) -> GarbageCollection {
+        let lock = try lock(dryRun ? .shared : .exclusive, wait: false, command: dryRun ? "gc --dry-run" : "gc")
+        defer { withExtendedLifetime(lock) {} }
+        let (pointers, commits) = try pointersToKeep(scope, from: workingDirectory)
         let reachable = try reachableObjects(pointers)
         var result = GarbageCollection()
+        result.commitsScanned = commits
         for digest in try cache.allObjects() {
             if reachable.contains(digest) {
                 result.keptObjects += 1

@@ -43,6 +43,8 @@ extension DataRepository {
     /// root manifests last, so a root present on the remote means its whole folder is there.
     public func push(to remote: any Remote, targets: [String] = [], from workingDirectory: String,
                      progress: any ProgressReporter = SilentProgress()) async throws -> TransferSummary {
+        let lock = try lock(.shared, command: "push")
+        defer { withExtendedLifetime(lock) {} }
         var contents: [ContentDigest: Int64] = [:]
         var nodes = Set<ContentDigest>()
         var roots = Set<ContentDigest>()
@@ -87,6 +89,8 @@ extension DataRepository {
     /// corrupt ones downloaded again.
     public func fetch(from remote: any Remote, targets: [String] = [], from workingDirectory: String, repair: Bool = false,
                       progress: any ProgressReporter = SilentProgress()) async throws -> TransferSummary {
+        let lock = try lock(.shared, command: "fetch")
+        defer { withExtendedLifetime(lock) {} }
         let outputs = try outputs(targets, from: workingDirectory)
         let counter = CountingProgress(progress)
         var summary = TransferSummary()

@@ -7,8 +7,8 @@ public struct DataRepository: Sendable {
     public let root: String
     public let config: RepositoryConfig
     public let cache: ObjectCache
-    /// Link types for checkout, in order of preference.
-    public let linkKinds: [LinkKind]
+    /// Link types for checkout, in order of preference (`cache.type`; `--link` overrides it for one run).
+    public var linkKinds: [LinkKind]
     /// Directories with more files than this are split into several manifest nodes (tests lower it).
     public var maxLeafEntries = DirectoryTree.defaultMaxLeafEntries
 
@@ -152,14 +152,20 @@ public struct DataRepository: Sendable {
         return outputs
     }
 
-    /// The entries of a tracked directory, read from the cache.
-    public func treeEntries(_ root: ContentDigest) throws(YardError) -> (entries: [TreeEntry], nodes: [ContentDigest]) {
+    /// The entries of a tracked directory, read from the cache. `pointerPath` (the pointer naming the
+    /// manifest) is named in the error when the manifest is corrupt or lists an unsafe path.
+    public func treeEntries(_ root: ContentDigest, pointerPath: String? = nil) throws(YardError) -> (entries: [TreeEntry], nodes: [ContentDigest]) {
         let cache = self.cache
-        return try DirectoryTree.load(root: root) { digest throws(YardError) in
-            guard cache.contains(digest) else {
-                throw YardError.notFound("The manifest \(digest) is not in the cache; run `yard data fetch` (or pull) first.")
+        do {
+            return try DirectoryTree.load(root: root) { digest throws(YardError) in
+                guard cache.contains(digest) else {
+                    throw YardError.notFound("The manifest \(digest) is not in the cache; run `yard data fetch` (or pull) first.")
+                }
+                return try cache.read(digest)
             }
-            return try cache.read(digest)
+        } catch {
+            guard let pointerPath, error.code == .invalidState else { throw error }
+            throw YardError(error.code, "'\(pointerPath)' names a manifest yard cannot use. " + error.message.replacingOccurrences(of: "<path>.yard", with: pointerPath))
         }
     }
 

@@ -127,7 +127,12 @@ public struct DirectoryTree: Sendable {
                 let fields = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
                 guard fields.count == 4, let entryDigest = ContentDigest(fields[0]), let size = Int64(fields[1]),
                       fields[2] == "x" || fields[2] == "-" else { throw corrupt(digest) }
-                entries.append(TreeEntry(path: unescape(fields[3]), digest: entryDigest, size: size, isExecutable: fields[2] == "x"))
+                let path = unescape(fields[3])
+                // Manifests arrive from remotes and git history: a path must stay inside the tracked folder.
+                if let reason = PathText.unsafeReason(path) {
+                    throw YardError(.invalidState, "The directory manifest \(digest) lists the path '\(PathText.shown(path))', which yard refuses (\(reason)); nothing was changed. The pointer file naming this manifest is not trustworthy: restore it from git (git checkout -- <path>.yard) and run `yard data pull` again.")
+                }
+                entries.append(TreeEntry(path: path, digest: entryDigest, size: size, isExecutable: fields[2] == "x"))
             }
             return .leaf(entries)
         }

@@ -50,6 +50,14 @@ enum FileSystem {
         return FileInfo(raw)
     }
 
+    /// With `following`, what a symbolic link points to (stat) instead of the link itself (lstat).
+    static func info(_ path: String, following: Bool) -> FileInfo? {
+        guard following else { return info(path) }
+        var raw = stat()
+        guard stat(path, &raw) == 0 else { return nil }
+        return FileInfo(raw)
+    }
+
     static func info(descriptor: Int32) -> FileInfo? {
         var raw = stat()
         guard fstat(descriptor, &raw) == 0 else { return nil }

@@ -112,7 +112,8 @@ public final class ObjectBatch: @unchecked Sendable {
                           displayPath: String) throws(YardError) {
         if cache.contains(digest) { return }
         let temporary = cache.temporaryPath()
-        let usable = kinds.filter { $0 != .hardlink }  // a hard link would tie the cache to an editable file
+        // A hard or symbolic link would tie the cache to an editable workspace file.
+        let usable = kinds.filter { $0 != .hardlink && $0 != .symlink }
         _ = try Linker.place(source, at: temporary, kinds: usable.isEmpty ? [.copy] : usable, mode: ObjectCache.objectMode)
         guard let now = FileSystem.info(source), now.looksUnchanged(from: expected),
               let copied = FileSystem.info(temporary), copied.size == expected.size else {

@@ -47,7 +47,12 @@ public struct PointerFile: Sendable, Equatable {
         }
     }
 
-    public static func decode(_ bytes: [UInt8], source: String) throws(YardError) -> PointerFile {
+    /// Parses a pointer file. Its content is not trusted: the tracked path must be a single, ordinary name
+    /// (not `..`, `.`, `.git`, absolute, with NUL or backslash), and, when `fileName` (the pointer file's own
+    /// name) is given, the name the pointer file is called after, so `b.yard` cannot aim at `.gitignore`.
+    /// `validatingPath: false` is for readers that only need the digest (gc over git history).
+    public static func decode(_ bytes: [UInt8], source: String, fileName: String? = nil,
+                              validatingPath: Bool = true) throws(YardError) -> PointerFile {
         let document: Document
         do {
             document = try YAMLDecoder().decode(Document.self, from: String(decoding: bytes, as: UTF8.self))
@@ -57,14 +62,19 @@ public struct PointerFile: Sendable, Equatable {
         guard let digest = ContentDigest(document.digest) else {
             throw .invalid("'\(source)' has an invalid digest '\(document.digest)'. Restore it from git.")
         }
-        guard !document.path.isEmpty, !document.path.contains("/") else {
-            throw .invalid("'\(source)' names path '\(document.path)'; a pointer must name a file or folder beside it.")
+        if validatingPath {
+            if let reason = PathText.unsafeReason(document.path, singleName: true) {
+                throw .invalid("'\(source)' names the path '\(PathText.shown(document.path))', which yard refuses (\(reason)): a pointer must name the file or folder beside it. Nothing was changed; restore '\(source)' from git (git checkout -- '\(source)') or delete it and run `yard data add` again.")
+            }
+            if let fileName, fileName.hasSuffix(suffix), String(fileName.dropLast(suffix.count)) != document.path {
+                throw .invalid("'\(source)' names the path '\(PathText.shown(document.path))', but a pointer file must be named after what it tracks ('\(document.path)\(suffix)'). Nothing was changed; restore '\(source)' from git (git checkout -- '\(source)') or delete it and run `yard data add` again.")
+            }
         }
         return PointerFile(path: document.path, kind: document.kind, digest: digest, size: document.size,
                            files: document.files, name: document.name)
     }
 
     public static func load(_ absolutePath: String, displayPath: String) throws(YardError) -> PointerFile {
-        try decode(try FileSystem.readFile(absolutePath), source: displayPath)
+        try decode(try FileSystem.readFile(absolutePath), source: displayPath, fileName: PathText.name(absolutePath))
     }
 }

@@ -5,7 +5,7 @@ import YardCore
 /// `.yard/config`: committed with the repository, so every clone links the same way and knows the remotes.
 public struct RepositoryConfig: Sendable, Equatable, Codable {
     public struct Cache: Sendable, Equatable, Codable {
-        /// Ordered link types for checkout, e.g. `reflink,hardlink,copy`.
+        /// Ordered link types for checkout, e.g. `reflink,copy` (the default) or `hardlink,copy`.
         public var type: String?
     }
 
@@ -28,9 +28,15 @@ public struct RepositoryConfig: Sendable, Equatable, Codable {
     public var linkKinds: [LinkKind] {
         get throws(YardError) {
             guard let text = cache?.type else { return LinkKind.defaultOrder }
-            return try LinkKind.parseList(text)
+            let kinds = try LinkKind.parseList(text)
+            // Earlier versions of `yard init` wrote their default, reflink,hardlink,copy, into every config:
+            // that is not a choice of hard links, so it means today's default. Opt into hard links with
+            // e.g. `hardlink,copy` or `reflink,hardlink`.
+            return kinds == Self.legacyDefault ? LinkKind.defaultOrder : kinds
         }
     }
+
+    static let legacyDefault: [LinkKind] = [.reflink, .hardlink, .copy]
 
     public static func load(_ path: String) throws(YardError) -> RepositoryConfig {
         let bytes = try FileSystem.readFile(path)

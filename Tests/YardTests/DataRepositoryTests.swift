@@ -129,21 +129,27 @@ struct DataRepositoryTests {
         #expect(!test.exists("a.txt"))
     }
 
-    @Test func checkoutUsesHardLinksOrCopiesAsConfigured() throws {
+    @Test func checkoutClonesOrCopiesByDefaultAndLinksOnlyWhenAsked() throws {
         let test = try DataTestRepository()
         test.write("d/x.txt", "x")
         _ = try test.repository.add("d", from: test.root)
         try FileManager.default.removeItem(atPath: test.root + "/d")
-        let linked = try test.repository.checkout(from: test.root)
-        #expect(linked.linkKinds.isSubset(of: ["reflink", "hardlink"]))
+        let cloned = try test.repository.checkout(from: test.root)
+        #expect(cloned.linkKinds.isSubset(of: ["reflink", "copy"]))
+        #expect(FileManager.default.isWritableFile(atPath: test.root + "/d/x.txt"))
 
         var config = test.repository.config
-        config.cache = .init(type: "copy")
+        config.cache = .init(type: "hardlink,copy")
         try config.save(test.repository.configPath)
-        let copying = try DataRepository(root: test.root)
+        let linking = try DataRepository(root: test.root)
         try FileManager.default.removeItem(atPath: test.root + "/d")
-        #expect(try copying.checkout(from: test.root).linkKinds == ["copy"])
-        #expect(FileManager.default.isWritableFile(atPath: test.root + "/d/x.txt"))
+        #expect(try linking.checkout(from: test.root).linkKinds == ["hardlink"])
+
+        // What earlier versions of `yard init` wrote is read as today's default, not as a choice of hard links.
+        config.cache = .init(type: "reflink,hardlink,copy")
+        try config.save(test.repository.configPath)
+        #expect(try DataRepository(root: test.root).linkKinds == [.reflink, .copy])
+        #expect(try RepositoryConfig().linkKinds == [.reflink, .copy])
     }
 
     @Test func pathsOutsideTheRepositoryOrMissingAreRefused() throws {
@@ -219,7 +225,7 @@ struct DataRepositoryTests {
         #expect(try test.repository.cache.allObjects().count == 1)
         #expect(try test.repository.verify().corrupted.isEmpty)
         _ = try test.repository.add("a.txt", from: test.root)
-        let collected = try test.repository.collectGarbage(temporaryAge: 0, from: test.root)
+        let collected = try test.repository.collectGarbage(scope: .workspace, temporaryAge: 0, from: test.root)
         #expect(collected.removedTemporaries == 1)
         #expect(collected.removedObjects == 0)
         #expect(!FileManager.default.fileExists(atPath: leftover))
@@ -231,10 +237,13 @@ struct DataRepositoryTests {
         let first = try test.repository.add("a.txt", from: test.root)
         test.write("a.txt", "two")
         let second = try test.repository.add("a.txt", from: test.root)
-        let dryRun = try test.repository.collectGarbage(dryRun: true, from: test.root)
+        // Not a git repository: the default (keep every commit's data) cannot be honoured, so gc refuses.
+        #expect(throws: YardError.self) { try test.repository.collectGarbage(from: test.root) }
+        let dryRun = try test.repository.collectGarbage(scope: .workspace, dryRun: true, from: test.root)
         #expect(dryRun.removedObjects == 1)
+        #expect(dryRun.removedBytes == 3)
         #expect(test.repository.cache.contains(first.pointer.digest))
-        let collected = try test.repository.collectGarbage(from: test.root)
+        let collected = try test.repository.collectGarbage(scope: .workspace, from: test.root)
         #expect(collected.removedObjects == 1)
         #expect(collected.keptObjects == 1)
         #expect(!test.repository.cache.contains(first.pointer.digest))
@@ -259,9 +268,10 @@ struct DataRepositoryTests {
                 == DataDiff(added: ["data/c.txt"], deleted: ["data/b.txt"], modified: ["data/a.txt"]))
         #expect(try test.repository.diff(from: .git("HEAD"), to: .workspace, from: test.root).isEmpty)
 
-        // gc --all-commits keeps v1's data; plain gc drops it.
-        #expect(try test.repository.collectGarbage(allCommits: true, from: test.root).removedObjects == 0)
-        #expect(try test.repository.collectGarbage(from: test.root).removedObjects > 0)
+        // gc keeps v1's data by default (every commit); only the opt-in --workspace scope drops it.
+        #expect(try test.repository.collectGarbage(from: test.root).removedObjects == 0)
+        #expect(try test.repository.collectGarbage(scope: .everyCommit, from: test.root).removedObjects == 0)
+        #expect(try test.repository.collectGarbage(scope: .workspace, from: test.root).removedObjects > 0)
         #expect(!test.repository.cache.contains(first.pointer.digest))
     }
 
