@@ -44,10 +44,10 @@ public struct Lineage: Sendable, Equatable, Codable {
         public var name: String
         public var version: Int64
         public var source: String
-        public var stage: String
+        public var stage: ModelStage
         public var aliases: [String]
 
-        public init(name: String, version: Int64, source: String, stage: String, aliases: [String]) {
+        public init(name: String, version: Int64, source: String, stage: ModelStage, aliases: [String]) {
             self.name = name
             self.version = version
             self.source = source
@@ -59,9 +59,9 @@ public struct Lineage: Sendable, Equatable, Codable {
         public var modelId: String
         public var name: String
         public var artifactLocation: String
-        public var status: String
+        public var status: LoggedModelStatus
 
-        public init(modelId: String, name: String, artifactLocation: String, status: String) {
+        public init(modelId: String, name: String, artifactLocation: String, status: LoggedModelStatus) {
             self.modelId = modelId
             self.name = name
             self.artifactLocation = artifactLocation

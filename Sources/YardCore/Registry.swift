@@ -1,6 +1,6 @@
 /// Domain values of the model registry and MLflow 3 logged models.
 
-public enum LoggedModelStatus: String, Sendable, CaseIterable {
+public enum LoggedModelStatus: String, Sendable, CaseIterable, Codable, CustomStringConvertible {
     case unspecified = "LOGGED_MODEL_STATUS_UNSPECIFIED"
     case pending = "LOGGED_MODEL_PENDING"
     case ready = "LOGGED_MODEL_READY"
@@ -15,6 +15,8 @@ public enum LoggedModelStatus: String, Sendable, CaseIterable {
         default: return nil
         }
     }
+
+    public var description: String { rawValue }
 }
 
 /// A model logged by a run (MLflow 3): its own id, artifacts and metrics, independent of registration.
@@ -66,7 +68,7 @@ public struct ModelMetric: Sendable, Equatable {
 }
 
 /// Legacy registry stages; input is matched case-insensitively and stored canonical.
-public enum ModelStage: String, Sendable, CaseIterable {
+public enum ModelStage: String, Sendable, CaseIterable, Codable, CustomStringConvertible {
     case none = "None"
     case staging = "Staging"
     case production = "Production"
@@ -76,6 +78,8 @@ public enum ModelStage: String, Sendable, CaseIterable {
         guard let stage = Self.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() }) else { return nil }
         self = stage
     }
+
+    public var description: String { rawValue }
 }
 
 public struct ModelAlias: Sendable, Equatable {
@@ -145,19 +149,56 @@ public struct ModelVersion: Sendable, Equatable {
     }
 }
 
+/// What a history entry records. Stored by its raw value; never rename a case's raw value.
+public enum HistoryAction: String, Sendable, CaseIterable, Codable, CustomStringConvertible {
+    case versionCreated = "version_created"
+    case versionDeleted = "version_deleted"
+    case stageChanged = "stage_changed"
+    case aliasSet = "alias_set"
+    case aliasDeleted = "alias_deleted"
+    case promoted = "promoted"
+    case promotionRefused = "promotion_refused"
+    case rolledBack = "rolled_back"
+    case renamed = "renamed"
+    case modelDeleted = "model_deleted"
+    case policySet = "policy_set"
+
+    public var description: String { rawValue }
+}
+
+/// A history entry to append, as the registry service decides it; the store adds the model, the actor,
+/// the time and the sequence, in the transaction of the change it describes.
+public struct HistoryRecord: Sendable, Equatable {
+    public var version: Int64?
+    public var action: HistoryAction
+    /// A JSON object with the particulars (alias moves, stage changes, gate results).
+    public var detail: String
+
+    public init(version: Int64?, action: HistoryAction, detail: String) {
+        self.version = version
+        self.action = action
+        self.detail = detail
+    }
+}
+
 /// One entry of a registered model's append-only history: alias moves, stage changes, promotion
-/// decisions, deletions. Entries are never updated or removed.
+/// decisions, deletions. Entries are never updated or removed. They belong to the model's stable id,
+/// so they follow a rename and are not inherited by a later model of the same name.
 public struct ModelHistoryEntry: Sendable, Equatable {
     public var sequence: Int64
+    /// The registered model's stable id (unchanged by renames).
+    public var modelId: String
+    /// The model's name when the entry was written.
     public var modelName: String
     public var version: Int64?
-    public var action: String
+    public var action: HistoryAction
     public var detail: String
     public var actor: String
     public var timestamp: Int64
 
-    public init(sequence: Int64, modelName: String, version: Int64?, action: String, detail: String, actor: String, timestamp: Int64) {
+    public init(sequence: Int64, modelId: String, modelName: String, version: Int64?, action: HistoryAction, detail: String, actor: String, timestamp: Int64) {
         self.sequence = sequence
+        self.modelId = modelId
         self.modelName = modelName
         self.version = version
         self.action = action

@@ -32,7 +32,7 @@ public struct LineageService: Sendable {
                     version = try await registry.modelVersion(name: String(parts[0]), version: number)
                 }
                 lineage.version = .init(name: version.name, version: version.version, source: version.source,
-                                        stage: version.currentStage.rawValue, aliases: version.aliases)
+                                        stage: version.currentStage, aliases: version.aliases)
                 runId = version.runId
                 modelId = version.modelId ?? (version.source.hasPrefix("models:/m-") ? String(version.source.dropFirst("models:/".count)) : nil)
             }
@@ -43,7 +43,7 @@ public struct LineageService: Sendable {
         }
         if let modelId {
             let model = try await registry.loggedModel(id: modelId, allowDeleted: true)
-            lineage.loggedModel = .init(modelId: model.modelId, name: model.name, artifactLocation: model.artifactLocation, status: model.status.rawValue)
+            lineage.loggedModel = .init(modelId: model.modelId, name: model.name, artifactLocation: model.artifactLocation, status: model.status)
             runId = runId ?? model.sourceRunId
         }
         if let runId {

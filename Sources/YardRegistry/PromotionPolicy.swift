@@ -5,6 +5,7 @@ import YardCore
 /// A registered model's promotion policy: the gates a version must pass before an alias may point at it.
 ///
 /// ```yaml
+/// aliases: [production]             # the aliases it protects (optional; default: all of them)
 /// metrics:
 ///   - accuracy >= 0.9               # threshold on the source run's metric
 ///   - f1 >= champion.f1 - 0.01      # challenger vs the version the alias holds now
@@ -13,17 +14,33 @@ import YardCore
 ///   description: true               # a non-empty version description
 ///   datasets: [churn-train]         # dataset inputs of the source run, by name
 /// ```
+///
+/// A protected alias moves only through the gates (`yard model promote`, `POST …/promote`) or a
+/// rollback; MLflow's set-alias and delete-alias refuse it (403), and so does deleting the version it
+/// points at. Without `aliases:`, a policy protects every alias of its model: a team that writes gates
+/// expects no alias to get around them. With `aliases:`, only the listed ones are protected and the
+/// others (`candidate`, `shadow`, …) stay plain MLflow aliases. Promotion evaluates the gates whatever
+/// the alias.
 public struct PromotionPolicy: Sendable, Equatable {
     public var metricGates: [MetricGate]
     public var requiredTags: [String]
     public var requireDescription: Bool
     public var requiredDatasets: [String]
+    /// The aliases the policy protects; nil protects every alias of the model.
+    public var protectedAliases: [String]?
 
-    public init(metricGates: [MetricGate] = [], requiredTags: [String] = [], requireDescription: Bool = false, requiredDatasets: [String] = []) {
+    public init(metricGates: [MetricGate] = [], requiredTags: [String] = [], requireDescription: Bool = false, requiredDatasets: [String] = [],
+                protectedAliases: [String]? = nil) {
         self.metricGates = metricGates
         self.requiredTags = requiredTags
         self.requireDescription = requireDescription
         self.requiredDatasets = requiredDatasets
+        self.protectedAliases = protectedAliases
+    }
+
+    /// Whether `alias` moves only through this policy's gates.
+    public func protects(_ alias: String) -> Bool {
+        protectedAliases?.contains(alias) ?? true
     }
 
     /// Parses a policy, refusing anything unknown with the line and the reason; nothing is half-applied
@@ -37,7 +54,7 @@ public struct PromotionPolicy: Sendable, Equatable {
         }
         guard let root else { return PromotionPolicy() }
         guard let mapping = root.mapping else {
-            throw policyError(root, "the policy must be a mapping with 'metrics' and/or 'require'")
+            throw policyError(root, "the policy must be a mapping with 'aliases', 'metrics' and/or 'require'")
         }
         var policy = PromotionPolicy()
         for (keyNode, value) in mapping {
@@ -48,6 +65,16 @@ public struct PromotionPolicy: Sendable, Equatable {
                     guard let expression = item.string else { throw policyError(item, "each metric gate must be a string such as 'accuracy >= 0.9'") }
                     policy.metricGates.append(try MetricGate.parse(expression, line: item.mark?.line ?? 0))
                 }
+            case "aliases":
+                let aliases = try stringList(value, "aliases")
+                for alias in aliases {
+                    do {
+                        try RegistryService.validateAlias(alias)
+                    } catch let error as YardError {
+                        throw policyError(value, error.message)
+                    }
+                }
+                policy.protectedAliases = aliases
             case "require":
                 guard let requirements = value.mapping else { throw policyError(value, "'require' must be a mapping with tags, description or datasets") }
                 for (requirementKey, requirement) in requirements {
@@ -62,7 +89,7 @@ public struct PromotionPolicy: Sendable, Equatable {
                     }
                 }
             default:
-                throw policyError(keyNode, "unknown key '\(keyNode.string ?? "?")'; a policy has 'metrics' and 'require'")
+                throw policyError(keyNode, "unknown key '\(keyNode.string ?? "?")'; a policy has 'aliases', 'metrics' and 'require'")
             }
         }
         return policy

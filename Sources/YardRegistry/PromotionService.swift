@@ -16,7 +16,7 @@ public struct PromotionService: Sendable {
     /// Validates the document whole before storing it, so a bad file changes nothing.
     public func setPolicy(name: String, document: String, actor: String) async throws -> PromotionPolicy {
         let policy = try PromotionPolicy.parse(document)
-        try await registry.setPolicy(name: name, document: document, actor: actor)
+        try await registry.setPolicy(name: name, document: document, history: [HistoryRecord(version: nil, action: .policySet, detail: "{}")], actor: actor)
         return policy
     }
 
@@ -25,56 +25,106 @@ public struct PromotionService: Sendable {
         return (document, try PromotionPolicy.parse(document))
     }
 
+    /// Decides against the alias's current holder and moves the alias only if it still has that holder
+    /// (compare-and-set in the write's transaction). If another move won the race, the decision is taken
+    /// once more against the new holder; a second lost race is a 409 and nothing changes.
+    ///
+    /// Fails closed: any error reading the candidate, the champion, the policy or their runs is thrown,
+    /// never taken as a pass. Only an alias that genuinely has no holder skips champion comparisons.
     public func promote(name: String, version: Int64, alias: String, dryRun: Bool, actor: String) async throws -> PromotionDecision {
         try RegistryService.validateAlias(alias)
-        let candidate = try await registry.modelVersion(name: name, version: version)
-        let champion = try? await registry.version(name: name, alias: alias)
-        let policy = try await self.policy(name: name)?.policy ?? PromotionPolicy()
-        let gates = try await evaluate(policy, candidate: candidate, champion: champion, alias: alias)
-        var decision = PromotionDecision(model: name, version: version, alias: alias, championVersion: champion?.version,
-                                         gates: gates, dryRun: dryRun, passed: gates.allSatisfy(\.passed), applied: false)
-        guard !dryRun else { return decision }
-        let detail = PromotionRecord(alias: alias, from: champion?.version, to: version, gates: gates).json
-        if decision.passed {
-            try await registry.setAlias(name: name, alias: alias, version: version, action: HistoryAction.promoted, detail: detail, actor: actor)
-            decision.applied = true
-        } else {
-            try await registry.appendHistory(name: name, version: version, action: HistoryAction.promotionRefused, detail: detail, actor: actor)
+        for attempt in 1...Self.attempts {
+            let candidate = try await registry.modelVersion(name: name, version: version)
+            let holder = try await registry.aliasHolder(name: name, alias: alias)
+            let champion = try await holder.asyncMap { try await registry.modelVersion(name: name, version: $0) }
+            let policy = try await self.policy(name: name)?.policy ?? PromotionPolicy()
+            let gates = try await evaluate(policy, candidate: candidate, champion: champion, alias: alias)
+            var decision = PromotionDecision(model: name, version: version, alias: alias, championVersion: holder,
+                                             gates: gates, dryRun: dryRun, passed: gates.allSatisfy(\.passed), applied: false)
+            guard !dryRun else { return decision }
+            let detail = PromotionRecord(alias: alias, from: holder, to: version, gates: gates).json
+            guard decision.passed else {
+                try await registry.appendHistory(name: name, records: [HistoryRecord(version: version, action: .promotionRefused, detail: detail)], actor: actor)
+                return decision
+            }
+            do {
+                try await registry.setAlias(name: name, alias: alias, version: version, expected: AliasExpectation(holder), history: { _ in
+                    [HistoryRecord(version: version, action: .promoted, detail: detail)]
+                }, actor: actor)
+                decision.applied = true
+                return decision
+            } catch let error as YardError where error.code == .resourceConflict {
+                guard attempt < Self.attempts else {
+                    throw YardError(.resourceConflict, "Promotion of \(name) version \(version) to '\(alias)' not applied: the alias kept moving while the gates were being evaluated (\(error.message)). Run the promotion again.")
+                }
+            }
         }
-        return decision
+        throw YardError(.internalError, "unreachable")
     }
 
     /// Gives `alias` back to the version that held it before its latest move. Successive rollbacks walk
-    /// further back, like popping a stack of alias moves.
+    /// further back, like popping a stack of alias moves. The move is a compare-and-set on the holder
+    /// the target was computed from (retried once, then 409).
     public func rollback(name: String, alias: String, actor: String) async throws -> (from: Int64, to: Int64) {
-        let current = try await registry.version(name: name, alias: alias)
-        var previousHolders: [Int64] = []
-        for entry in try await registry.history(name: name) {
-            guard let move = AliasMove.decode(entry.detail), move.alias == alias else { continue }
-            switch entry.action {
-            case HistoryAction.aliasSet, HistoryAction.promoted:
-                if let from = move.from, from != move.to { previousHolders.append(from) }
-            case HistoryAction.rolledBack:
-                if !previousHolders.isEmpty { previousHolders.removeLast() }
-            case HistoryAction.aliasDeleted:
-                previousHolders.removeAll()
-            default:
-                break
+        for attempt in 1...Self.attempts {
+            // The holder is read before the history, so the history includes every move up to it.
+            guard let current = try await registry.aliasHolder(name: name, alias: alias) else {
+                throw YardError.notFound("Registered model alias \(alias) not found.")
+            }
+            guard let modelId = try await registry.registeredModelId(name: name) else {
+                throw YardError.notFound("Registered Model with name=\(name) not found")
+            }
+            var previousHolders: [Int64] = []
+            for entry in try await registry.history(modelId: modelId) {
+                guard let move = AliasMove.decode(entry.detail), move.alias == alias else { continue }
+                switch entry.action {
+                case .aliasSet, .promoted:
+                    if let from = move.from, from != move.to { previousHolders.append(from) }
+                case .rolledBack:
+                    if !previousHolders.isEmpty { previousHolders.removeLast() }
+                case .aliasDeleted:
+                    previousHolders.removeAll()
+                default:
+                    break
+                }
+            }
+            guard let target = previousHolders.last else {
+                throw YardError.invalid("Alias '\(alias)' of model '\(name)' has no earlier version to roll back to; it has only ever pointed at version \(current).")
+            }
+            _ = try await registry.modelVersion(name: name, version: target)
+            do {
+                try await registry.setAlias(name: name, alias: alias, version: target, expected: .holds(current), history: { _ in
+                    [HistoryRecord(version: target, action: .rolledBack, detail: AliasMove(alias: alias, from: current, to: target).json)]
+                }, actor: actor)
+                return (current, target)
+            } catch let error as YardError where error.code == .resourceConflict {
+                guard attempt < Self.attempts else {
+                    throw YardError(.resourceConflict, "Rollback of '\(alias)' of model '\(name)' not applied: the alias kept moving meanwhile (\(error.message)). Run the rollback again.")
+                }
             }
         }
-        guard let target = previousHolders.last else {
-            throw YardError.invalid("Alias '\(alias)' of model '\(name)' has no earlier version to roll back to; it has only ever pointed at version \(current.version).")
-        }
-        _ = try await registry.modelVersion(name: name, version: target)
-        try await registry.setAlias(name: name, alias: alias, version: target, action: HistoryAction.rolledBack,
-                                    detail: AliasMove(alias: alias, from: current.version, to: target).json, actor: actor)
-        return (current.version, target)
+        throw YardError(.internalError, "unreachable")
     }
 
-    /// A deleted model keeps its history; a name that never existed is an error, not an empty list.
+    /// Decisions taken against a holder that moved meanwhile are retried this many times in all.
+    static let attempts = 2
+
+    /// The history of the live model called `name`; if there is none, of the most recently deleted model
+    /// of that name (a deleted model keeps its history). A name that never existed is an error.
     public func history(name: String) async throws -> [ModelHistoryEntry] {
-        let entries = try await registry.history(name: name)
-        if entries.isEmpty { _ = try await registry.registeredModel(name: name) }
+        if let id = try await registry.registeredModelId(name: name) {
+            return try await registry.history(modelId: id)
+        }
+        if let id = try await registry.deletedModelIds(name: name).first {
+            return try await registry.history(modelId: id)
+        }
+        throw YardError.notFound("Registered Model with name=\(name) not found")
+    }
+
+    /// A model's history by its stable id, whatever its names were and whether it still exists.
+    public func history(modelId: String) async throws -> [ModelHistoryEntry] {
+        let entries = try await registry.history(modelId: modelId)
+        if entries.isEmpty { throw YardError.notFound("No history for registered model id '\(modelId)'") }
         return entries
     }
 
@@ -134,13 +184,23 @@ public struct PromotionService: Sendable {
                           detail: "\(gate.metric)=\(value) \(gate.comparison.rawValue) \(basis)" + (threshold.description == basis ? "" : " (= \(threshold))"))
     }
 
+    /// The version's source run; nil only when it has none or it no longer exists. Any other error is
+    /// thrown, so a gate is never decided on a read that failed.
     func sourceRun(of version: ModelVersion) async throws -> Run? {
         var runId = version.runId
         if runId == nil, let modelId = version.modelId {
-            runId = try? await registry.loggedModel(id: modelId, allowDeleted: true).sourceRunId
+            runId = try await Self.absentIfNotFound { try await registry.loggedModel(id: modelId, allowDeleted: true) }?.sourceRunId
         }
         guard let runId else { return nil }
-        return try? await tracking.run(id: runId)
+        return try await Self.absentIfNotFound { try await tracking.run(id: runId) }
+    }
+
+    static func absentIfNotFound<T>(_ read: () async throws -> T) async throws -> T? {
+        do {
+            return try await read()
+        } catch let error as YardError where error.code == .resourceDoesNotExist {
+            return nil
+        }
     }
 }
 

@@ -4,7 +4,11 @@ import YardStore
 import YardTracking
 
 /// The MLflow model registry: registered models, versions, stages and aliases, with MLflow's rules for
-/// names, sources and aliases. Every state change is also written to the model's history.
+/// names, sources and aliases. Every state change is also written to the model's history: this service
+/// decides which entries a change writes, and the store appends them in the change's transaction.
+///
+/// Aliases protected by the model's promotion policy (see ``PromotionPolicy/protects(_:)``) are not
+/// moved or deleted here: they move only through ``PromotionService``'s gates (and its rollback).
 public struct RegistryService: Sendable {
     let registry: any RegistryStore
     let tracking: any TrackingStore
@@ -31,7 +35,8 @@ public struct RegistryService: Sendable {
 
     public func renameModel(name: String, newName: String?, actor: String) async throws -> RegisteredModel {
         let newName = try Self.validateModelName(newName, field: "new_name")
-        try await registry.renameRegisteredModel(name: name, to: newName, actor: actor)
+        try await registry.renameRegisteredModel(name: name, to: newName, history: [
+            HistoryRecord(version: nil, action: .renamed, detail: HistoryJSON.encode(["from": name]))], actor: actor)
         return try await registry.registeredModel(name: newName)
     }
 
@@ -41,7 +46,7 @@ public struct RegistryService: Sendable {
     }
 
     public func deleteModel(name: String, actor: String) async throws {
-        try await registry.deleteRegisteredModel(name: name, actor: actor)
+        try await registry.deleteRegisteredModel(name: name, history: [HistoryRecord(version: nil, action: .modelDeleted, detail: "{}")], actor: actor)
     }
 
     public func searchModels(filter: String?, orderBy: [String], maxResults: Int64?, pageToken: String?) async throws -> Page<RegisteredModel> {
@@ -78,8 +83,8 @@ public struct RegistryService: Sendable {
         var modelId = modelId?.isEmpty == true ? nil : modelId
         var source = givenSource
         try Self.refuseTraversal(source)
-        if source.hasPrefix("models:/") {
-            let reference = String(source.dropFirst("models:/".count))
+        if Self.hasScheme(source, "models") {
+            let reference = Self.afterScheme(source)
             let parts = reference.split(separator: "/", omittingEmptySubsequences: true)
             if parts.count == 2, let number = Int64(parts[1]) {
                 // models:/name/version points at another registered version: register its source.
@@ -93,20 +98,19 @@ public struct RegistryService: Sendable {
                 runId = runId ?? logged.sourceRunId
             }
         }
-        if let modelId, !source.hasPrefix("models:/") {
+        if let modelId, !Self.hasScheme(source, "models") {
             _ = try await registry.loggedModel(id: modelId, allowDeleted: false)
         }
         if let runId {
             let run = try await tracking.run(id: runId)
-            if source.hasPrefix("runs:/") {
-                let sourceRun = source.dropFirst("runs:/".count).split(separator: "/").first.map(String.init)
+            if Self.hasScheme(source, "runs") {
+                let sourceRun = Self.afterScheme(source).split(separator: "/").first.map(String.init)
                 if sourceRun != runId {
                     throw YardError.invalid("Invalid model version source: '\(source)'. The run ID in the source must match the run_id '\(runId)'.")
                 }
             } else if Self.isLocalPath(source) {
-                let root = run.info.artifactUri.hasPrefix("file://") ? String(run.info.artifactUri.dropFirst("file://".count)) : run.info.artifactUri
-                let path = source.hasPrefix("file://") ? String(source.dropFirst("file://".count)) : source
-                guard root.hasPrefix("/"), path.hasPrefix(root) else {
+                let root = Self.isLocalPath(run.info.artifactUri) ? Self.localPath(run.info.artifactUri) : ""
+                guard Self.path(Self.localPath(source), liesWithin: root) else {
                     throw YardError.invalid("Invalid model version source: '\(source)'. To use a local path as a model version source, it must lie inside the artifact location of run '\(runId)'.")
                 }
             }
@@ -116,7 +120,10 @@ public struct RegistryService: Sendable {
         let now = Identifiers.nowMillis()
         return try await registry.createModelVersion(ModelVersion(
             name: name, version: 0, creationTimestamp: now, lastUpdatedTimestamp: now, userId: userId,
-            description: description ?? "", source: source, runId: runId, runLink: runLink, modelId: modelId, tags: tags), actor: actor)
+            description: description ?? "", source: source, runId: runId, runLink: runLink, modelId: modelId, tags: tags),
+            history: { stored in
+                [HistoryRecord(version: stored.version, action: .versionCreated, detail: HistoryJSON.encode(["source": stored.source]))]
+            }, actor: actor)
     }
 
     public func version(name: String, version: String) async throws -> ModelVersion {
@@ -129,13 +136,30 @@ public struct RegistryService: Sendable {
         return try await registry.modelVersion(name: name, version: number)
     }
 
+    /// Deletes the version; each alias that goes with it is recorded as deleted. A version holding an
+    /// alias protected by the model's policy is refused: move the alias first (promote or roll back).
     public func deleteVersion(name: String, version: String, actor: String) async throws {
-        try await registry.deleteModelVersion(name: name, version: try Self.versionNumber(version), actor: actor)
+        let number = try Self.versionNumber(version)
+        let found = try await registry.modelVersion(name: name, version: number)
+        if let policy = try await policy(name: name) {
+            if let alias = found.aliases.first(where: { policy.protects($0) }) {
+                throw YardError(.permissionDenied, "Version \(number) of registered model '\(name)' holds alias '\(alias)', which the model's promotion policy protects; move the alias first with `yard model promote \(name) <version> --alias \(alias)` or `yard model rollback \(name) --alias \(alias)` (POST /api/v1/models/\(name)/promote or /rollback), then delete the version.")
+            }
+        }
+        try await registry.deleteModelVersion(name: name, version: number, history: { aliases in
+            aliases.map { HistoryRecord(version: number, action: .aliasDeleted, detail: AliasMove(alias: $0, from: number, to: nil).json) }
+                + [HistoryRecord(version: number, action: .versionDeleted, detail: "{}")]
+        }, actor: actor)
     }
 
     public func transitionStage(name: String, version: String, stage: String, archiveExisting: Bool, actor: String) async throws -> ModelVersion {
         let number = try Self.versionNumber(version)
-        try await registry.transitionStage(name: name, version: number, to: try Self.stage(stage), archiveExisting: archiveExisting, actor: actor)
+        try await registry.transitionStage(name: name, version: number, to: try Self.stage(stage), archiveExisting: archiveExisting, history: { change in
+            change.archived.map {
+                HistoryRecord(version: $0, action: .stageChanged,
+                              detail: StageChange(from: change.to, to: .archived, reason: "archive_existing_versions").json)
+            } + [HistoryRecord(version: change.version, action: .stageChanged, detail: StageChange(from: change.from, to: change.to, reason: nil).json)]
+        }, actor: actor)
         return try await registry.modelVersion(name: name, version: number)
     }
 
@@ -160,8 +184,8 @@ public struct RegistryService: Sendable {
     /// resolves to that logged model's artifact location.
     public func downloadURI(name: String, version: String) async throws -> String {
         let found = try await registry.modelVersion(name: name, version: try Self.versionNumber(version))
-        if found.source.hasPrefix("models:/m-") {
-            let id = String(found.source.dropFirst("models:/".count))
+        if Self.hasScheme(found.source, "models"), Self.afterScheme(found.source).hasPrefix("m-") {
+            let id = Self.afterScheme(found.source)
             return try await registry.loggedModel(id: id, allowDeleted: true).artifactLocation
         }
         return found.source
@@ -169,16 +193,35 @@ public struct RegistryService: Sendable {
 
     // MARK: Aliases
 
+    /// MLflow's set-alias: refused (403) for an alias the model's promotion policy protects.
     public func setAlias(name: String, alias: String, version: String, actor: String) async throws {
         try Self.validateAlias(alias)
         let number = try Self.versionNumber(version)
-        let previous = try? await registry.version(name: name, alias: alias)
-        try await registry.setAlias(name: name, alias: alias, version: number, action: HistoryAction.aliasSet,
-                                    detail: AliasMove(alias: alias, from: previous?.version, to: number).json, actor: actor)
+        if let policy = try await policy(name: name), policy.protects(alias) {
+            throw YardError(.permissionDenied, "Alias '\(alias)' of registered model '\(name)' is protected by the model's promotion policy and moves only through its gates: use `yard model promote \(name) \(number) --alias \(alias)` or POST /api/v1/models/\(name)/promote with {\"version\": \(number), \"alias\": \"\(alias)\"}. \(Self.protectionNote)")
+        }
+        try await registry.setAlias(name: name, alias: alias, version: number, expected: .any, history: { previous in
+            [HistoryRecord(version: number, action: .aliasSet, detail: AliasMove(alias: alias, from: previous, to: number).json)]
+        }, actor: actor)
     }
 
+    /// MLflow's delete-alias: refused (403) for an alias the model's promotion policy protects.
     public func deleteAlias(name: String, alias: String, actor: String) async throws {
-        try await registry.deleteAlias(name: name, alias: alias, actor: actor)
+        if let policy = try await policy(name: name), policy.protects(alias) {
+            throw YardError(.permissionDenied, "Alias '\(alias)' of registered model '\(name)' is protected by the model's promotion policy and cannot be deleted through the MLflow API; move it with `yard model promote` or `yard model rollback` (POST /api/v1/models/\(name)/promote or /rollback). \(Self.protectionNote)")
+        }
+        try await registry.deleteAlias(name: name, alias: alias, expected: .any, history: { previous in
+            [HistoryRecord(version: previous, action: .aliasDeleted, detail: AliasMove(alias: alias, from: previous, to: nil).json)]
+        }, actor: actor)
+    }
+
+    static let protectionNote = "A policy protects every alias of its model unless it lists the protected ones under 'aliases:'."
+
+    /// The model's parsed policy, if it has one. A stored policy that no longer parses protects everything
+    /// (it fails the request rather than letting the alias move ungated).
+    func policy(name: String) async throws -> PromotionPolicy? {
+        guard let document = try await registry.policy(name: name) else { return nil }
+        return try PromotionPolicy.parse(document)
     }
 
     public func version(name: String, alias: String) async throws -> ModelVersion {
@@ -237,8 +280,43 @@ public struct RegistryService: Sendable {
         }
     }
 
+    /// A source's URI scheme, lowercased (schemes are case-insensitive), or nil for a plain path.
+    static func scheme(of source: String) -> String? {
+        guard let colon = source.firstIndex(of: ":") else { return nil }
+        let name = source[..<colon]
+        guard let first = name.first, first.isASCII, first.isLetter,
+              name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "+" || $0 == "-" || $0 == ".") }) else { return nil }
+        return name.lowercased()
+    }
+
+    static func hasScheme(_ source: String, _ scheme: String) -> Bool {
+        self.scheme(of: source) == scheme && source.dropFirst(scheme.count + 1).hasPrefix("/")
+    }
+
+    /// What follows `scheme:/` (e.g. `name/1` in `models:/name/1`).
+    static func afterScheme(_ source: String) -> String {
+        guard let colon = source.firstIndex(of: ":") else { return source }
+        return String(source[source.index(after: colon)...].drop { $0 == "/" })
+    }
+
     static func isLocalPath(_ source: String) -> Bool {
-        source.hasPrefix("/") || source.hasPrefix("file:") || !source.contains(":")
+        guard let scheme = scheme(of: source) else { return true }
+        return scheme == "file"
+    }
+
+    /// The filesystem path of a local source: `file://`/`file:` (any case) removed.
+    static func localPath(_ source: String) -> String {
+        guard scheme(of: source) == "file" else { return source }
+        let rest = source.dropFirst("file:".count)
+        return rest.hasPrefix("//") ? String(rest.dropFirst(2)) : String(rest)
+    }
+
+    /// Containment by whole path components: `/a/runs/12` does not lie within `/a/runs/1`.
+    static func path(_ path: String, liesWithin root: String) -> Bool {
+        guard root.hasPrefix("/"), path.hasPrefix("/") else { return false }
+        let rootParts = root.split(separator: "/", omittingEmptySubsequences: true)
+        let pathParts = path.split(separator: "/", omittingEmptySubsequences: true)
+        return pathParts.count >= rootParts.count && zip(rootParts, pathParts).allSatisfy { $0 == $1 }
     }
 
     /// Prompts are hidden unless the filter explicitly asks for them.
@@ -250,13 +328,15 @@ public struct RegistryService: Sendable {
     }
 }
 
-/// History action names, shared by the registry and promotion.
-public enum HistoryAction {
-    public static let aliasSet = "alias_set"
-    public static let promoted = "promoted"
-    public static let promotionRefused = "promotion_refused"
-    public static let rolledBack = "rolled_back"
-    public static let aliasDeleted = "alias_deleted"
+/// The detail of a stage change, as stored in the history.
+struct StageChange: Codable {
+    var from: ModelStage
+    var to: ModelStage
+    var reason: String?
+
+    var json: String {
+        HistoryJSON.encode(self)
+    }
 }
 
 enum HistoryJSON {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import YardStore
 import YardCore
 
 extension SQLiteStore {

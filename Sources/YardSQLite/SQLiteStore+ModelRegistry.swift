@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import YardStore
 import YardCore
 
 extension SQLiteStore {
@@ -11,8 +12,8 @@ extension SQLiteStore {
                 throw YardError(.resourceAlreadyExists, "Registered Model (name=\(model.name)) already exists.")
             }
             try db.execute(
-                sql: "INSERT INTO registered_models (name, creation_timestamp, last_updated_timestamp, user_id, description) VALUES (?, ?, ?, ?, ?)",
-                arguments: [model.name, model.creationTimestamp, model.lastUpdatedTimestamp, model.userId, model.description])
+                sql: "INSERT INTO registered_models (name, creation_timestamp, last_updated_timestamp, user_id, description, model_id) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [model.name, model.creationTimestamp, model.lastUpdatedTimestamp, model.userId, model.description, Self.newRegisteredModelId()])
             for tag in model.tags {
                 try db.execute(sql: "INSERT OR REPLACE INTO registered_model_tags (name, key, value) VALUES (?, ?, ?)",
                                arguments: [model.name, tag.key, tag.value])
@@ -29,16 +30,16 @@ extension SQLiteStore {
         }
     }
 
-    public func renameRegisteredModel(name: String, to newName: String, actor: String) async throws {
+    public func renameRegisteredModel(name: String, to newName: String, history: [HistoryRecord], actor: String) async throws {
         try await write { db in
             try Self.requireRegisteredModel(db, name)
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM registered_models WHERE name = ?", arguments: [newName]) == true {
                 throw YardError(.resourceAlreadyExists, "Registered Model (name=\(newName)) already exists.")
             }
-            // Child rows follow through ON UPDATE CASCADE.
+            // Child rows follow through ON UPDATE CASCADE; the history follows the model's id.
             try db.execute(sql: "UPDATE registered_models SET name = ?, last_updated_timestamp = ? WHERE name = ?",
                            arguments: [newName, Identifiers.nowMillis(), name])
-            try Self.appendHistory(db, name: newName, version: nil, action: "renamed", detail: "{\"from\":\(Self.jsonString(name))}", actor: actor)
+            try Self.appendHistory(db, name: newName, records: history, actor: actor)
         }
     }
 
@@ -50,11 +51,11 @@ extension SQLiteStore {
         }
     }
 
-    public func deleteRegisteredModel(name: String, actor: String) async throws {
+    public func deleteRegisteredModel(name: String, history: [HistoryRecord], actor: String) async throws {
         try await write { db in
-            try Self.requireRegisteredModel(db, name)
+            let modelId = try Self.requireRegisteredModelId(db, name)
             try db.execute(sql: "DELETE FROM registered_models WHERE name = ?", arguments: [name])
-            try Self.appendHistory(db, name: name, version: nil, action: "model_deleted", detail: "{}", actor: actor)
+            try Self.appendHistory(db, modelId: modelId, name: name, records: history, actor: actor)
         }
     }
 
@@ -95,7 +96,7 @@ extension SQLiteStore {
 
     // MARK: Model versions
 
-    public func createModelVersion(_ version: ModelVersion, actor: String) async throws -> ModelVersion {
+    public func createModelVersion(_ version: ModelVersion, history: @escaping @Sendable (ModelVersion) -> [HistoryRecord], actor: String) async throws -> ModelVersion {
         try await write { db in
             try Self.requireRegisteredModel(db, version.name)
             let next = (try Int64.fetchOne(db, sql: "SELECT MAX(version) FROM model_versions WHERE name = ?", arguments: [version.name]) ?? 0) + 1
@@ -112,9 +113,9 @@ extension SQLiteStore {
                                arguments: [version.name, next, tag.key, tag.value])
             }
             try Self.touchRegisteredModel(db, version.name)
-            try Self.appendHistory(db, name: version.name, version: next, action: "version_created",
-                                   detail: "{\"source\":\(Self.jsonString(version.source))}", actor: actor)
-            return try Self.loadVersions(db, whereSQL: "mv.name = ? AND mv.version = ?", arguments: [version.name, next])[0]
+            let stored = try Self.loadVersions(db, whereSQL: "mv.name = ? AND mv.version = ?", arguments: [version.name, next])[0]
+            try Self.appendHistory(db, name: version.name, records: history(stored), actor: actor)
+            return stored
         }
     }
 
@@ -130,34 +131,37 @@ extension SQLiteStore {
         }
     }
 
-    public func deleteModelVersion(name: String, version: Int64, actor: String) async throws {
+    public func deleteModelVersion(name: String, version: Int64, history: @escaping @Sendable ([String]) -> [HistoryRecord], actor: String) async throws {
         try await write { db in
             _ = try Self.requireVersion(db, name, version)
+            // The version's aliases go with it (ON DELETE CASCADE); the history says which.
+            let aliases = try String.fetchAll(db, sql: "SELECT alias FROM registered_model_aliases WHERE name = ? AND version = ? ORDER BY alias",
+                                              arguments: [name, version])
             try db.execute(sql: "DELETE FROM model_versions WHERE name = ? AND version = ?", arguments: [name, version])
             try Self.touchRegisteredModel(db, name)
-            try Self.appendHistory(db, name: name, version: version, action: "version_deleted", detail: "{}", actor: actor)
+            try Self.appendHistory(db, name: name, records: history(aliases), actor: actor)
         }
     }
 
-    public func transitionStage(name: String, version: Int64, to stage: ModelStage, archiveExisting: Bool, actor: String) async throws {
+    public func transitionStage(name: String, version: Int64, to stage: ModelStage, archiveExisting: Bool,
+                                history: @escaping @Sendable (StageTransition) -> [HistoryRecord], actor: String) async throws {
         try await write { db in
             let current = try Self.requireVersion(db, name, version)
             let now = Identifiers.nowMillis()
+            var archived: [Int64] = []
             if archiveExisting && (stage == .staging || stage == .production) {
-                let others = try Int64.fetchAll(db, sql: "SELECT version FROM model_versions WHERE name = ? AND current_stage = ? AND version != ?",
-                                                arguments: [name, stage.rawValue, version])
-                for other in others {
-                    try db.execute(sql: "UPDATE model_versions SET current_stage = 'Archived', last_updated_timestamp = ? WHERE name = ? AND version = ?",
-                                   arguments: [now, name, other])
-                    try Self.appendHistory(db, name: name, version: other, action: "stage_changed",
-                                           detail: "{\"from\":\(Self.jsonString(stage.rawValue)),\"to\":\"Archived\",\"reason\":\"archive_existing_versions\"}", actor: actor)
+                archived = try Int64.fetchAll(db, sql: "SELECT version FROM model_versions WHERE name = ? AND current_stage = ? AND version != ? ORDER BY version",
+                                              arguments: [name, stage.rawValue, version])
+                for other in archived {
+                    try db.execute(sql: "UPDATE model_versions SET current_stage = ?, last_updated_timestamp = ? WHERE name = ? AND version = ?",
+                                   arguments: [ModelStage.archived.rawValue, now, name, other])
                 }
             }
             try db.execute(sql: "UPDATE model_versions SET current_stage = ?, last_updated_timestamp = ? WHERE name = ? AND version = ?",
                            arguments: [stage.rawValue, now, name, version])
             try Self.touchRegisteredModel(db, name)
-            try Self.appendHistory(db, name: name, version: version, action: "stage_changed",
-                                   detail: "{\"from\":\(Self.jsonString(current.currentStage.rawValue)),\"to\":\(Self.jsonString(stage.rawValue))}", actor: actor)
+            let transition = StageTransition(version: version, from: current.currentStage, to: stage, archived: archived)
+            try Self.appendHistory(db, name: name, records: history(transition), actor: actor)
         }
     }
 
@@ -198,24 +202,28 @@ extension SQLiteStore {
 
     // MARK: Aliases
 
-    public func setAlias(name: String, alias: String, version: Int64, action: String, detail: String, actor: String) async throws {
+    public func setAlias(name: String, alias: String, version: Int64, expected: AliasExpectation,
+                         history: @escaping @Sendable (Int64?) -> [HistoryRecord], actor: String) async throws {
         try await write { db in
             _ = try Self.requireVersion(db, name, version)
+            let previous = try Self.aliasHolder(db, name, alias)
+            try Self.require(expected, previous, name: name, alias: alias)
             try db.execute(sql: "INSERT OR REPLACE INTO registered_model_aliases (name, alias, version) VALUES (?, ?, ?)",
                            arguments: [name, alias, version])
             try Self.touchRegisteredModel(db, name)
-            try Self.appendHistory(db, name: name, version: version, action: action, detail: detail, actor: actor)
+            try Self.appendHistory(db, name: name, records: history(previous), actor: actor)
         }
     }
 
-    public func deleteAlias(name: String, alias: String, actor: String) async throws {
+    public func deleteAlias(name: String, alias: String, expected: AliasExpectation,
+                            history: @escaping @Sendable (Int64) -> [HistoryRecord], actor: String) async throws {
         try await write { db in
             try Self.requireRegisteredModel(db, name)
-            let previous = try Int64.fetchOne(db, sql: "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?", arguments: [name, alias])
+            let previous = try Self.aliasHolder(db, name, alias)
+            try Self.require(expected, previous, name: name, alias: alias)
             try db.execute(sql: "DELETE FROM registered_model_aliases WHERE name = ? AND alias = ?", arguments: [name, alias])
             if let previous {
-                try Self.appendHistory(db, name: name, version: previous, action: "alias_deleted",
-                                       detail: "{\"alias\":\(Self.jsonString(alias)),\"from\":\(previous)}", actor: actor)
+                try Self.appendHistory(db, name: name, records: history(previous), actor: actor)
             }
         }
     }
@@ -223,22 +231,28 @@ extension SQLiteStore {
     public func version(name: String, alias: String) async throws -> ModelVersion {
         try await read { db in
             try Self.requireRegisteredModel(db, name)
-            guard let version = try Int64.fetchOne(db, sql: "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?",
-                                                   arguments: [name, alias]) else {
+            guard let version = try Self.aliasHolder(db, name, alias) else {
                 throw YardError.notFound("Registered model alias \(alias) not found.")
             }
             return try Self.requireVersion(db, name, version)
         }
     }
 
+    public func aliasHolder(name: String, alias: String) async throws -> Int64? {
+        try await read { db in
+            try Self.requireRegisteredModel(db, name)
+            return try Self.aliasHolder(db, name, alias)
+        }
+    }
+
     // MARK: Policies and history
 
-    public func setPolicy(name: String, document: String, actor: String) async throws {
+    public func setPolicy(name: String, document: String, history: [HistoryRecord], actor: String) async throws {
         try await write { db in
             try Self.requireRegisteredModel(db, name)
             try db.execute(sql: "INSERT OR REPLACE INTO promotion_policies (name, document, updated_by, updated_at) VALUES (?, ?, ?, ?)",
                            arguments: [name, document, actor, Identifiers.nowMillis()])
-            try Self.appendHistory(db, name: name, version: nil, action: "policy_set", detail: "{}", actor: actor)
+            try Self.appendHistory(db, name: name, records: history, actor: actor)
         }
     }
 
@@ -249,32 +263,84 @@ extension SQLiteStore {
         }
     }
 
-    public func appendHistory(name: String, version: Int64?, action: String, detail: String, actor: String) async throws {
+    public func appendHistory(name: String, records: [HistoryRecord], actor: String) async throws {
         try await write { db in
-            try Self.appendHistory(db, name: name, version: version, action: action, detail: detail, actor: actor)
+            try Self.appendHistory(db, name: name, records: records, actor: actor)
         }
     }
 
-    public func history(name: String) async throws -> [ModelHistoryEntry] {
+    public func registeredModelId(name: String) async throws -> String? {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT sequence, name, version, action, detail, actor, timestamp FROM model_history WHERE name = ? ORDER BY sequence",
-                             arguments: [name]).map {
-                ModelHistoryEntry(sequence: $0[0], modelName: $0[1], version: $0[2], action: $0[3], detail: $0[4], actor: $0[5], timestamp: $0[6])
+            try String.fetchOne(db, sql: "SELECT model_id FROM registered_models WHERE name = ?", arguments: [name])
+        }
+    }
+
+    public func deletedModelIds(name: String) async throws -> [String] {
+        try await read { db in
+            try String.fetchAll(db, sql: "SELECT model_id FROM model_history WHERE name = ? AND action = ? ORDER BY sequence DESC",
+                                arguments: [name, HistoryAction.modelDeleted.rawValue])
+        }
+    }
+
+    public func history(modelId: String) async throws -> [ModelHistoryEntry] {
+        try await read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT sequence, model_id, name, version, action, detail, actor, timestamp FROM model_history
+                WHERE model_id = ? ORDER BY sequence
+                """, arguments: [modelId]).map { row in
+                let actionName: String = row[4]
+                guard let action = HistoryAction(rawValue: actionName) else {
+                    throw YardError(.internalError, "Model history entry \(row[0] as Int64) has an unknown action '\(actionName)'")
+                }
+                return ModelHistoryEntry(sequence: row[0], modelId: row[1], modelName: row[2], version: row[3], action: action,
+                                         detail: row[5], actor: row[6], timestamp: row[7])
             }
         }
     }
 
     // MARK: Helpers
 
-    static func appendHistory(_ db: Database, name: String, version: Int64?, action: String, detail: String, actor: String) throws {
-        try db.execute(sql: "INSERT INTO model_history (name, version, action, detail, actor, timestamp) VALUES (?, ?, ?, ?, ?, ?)",
-                       arguments: [name, version, action, detail, actor, Identifiers.nowMillis()])
+    /// Appends `records` to the history of the live model called `name`.
+    static func appendHistory(_ db: Database, name: String, records: [HistoryRecord], actor: String) throws {
+        guard !records.isEmpty else { return }
+        try appendHistory(db, modelId: try requireRegisteredModelId(db, name), name: name, records: records, actor: actor)
     }
 
-    static func jsonString(_ text: String) -> String {
-        let data = try? JSONSerialization.data(withJSONObject: [text], options: [.withoutEscapingSlashes])
-        let array = data.map { String(decoding: $0, as: UTF8.self) } ?? "[\"\"]"
-        return String(array.dropFirst().dropLast())
+    static func appendHistory(_ db: Database, modelId: String, name: String, records: [HistoryRecord], actor: String) throws {
+        let now = Identifiers.nowMillis()
+        for record in records {
+            try db.execute(sql: "INSERT INTO model_history (model_id, name, version, action, detail, actor, timestamp) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                           arguments: [modelId, name, record.version, record.action.rawValue, record.detail, actor, now])
+        }
+    }
+
+    static func aliasHolder(_ db: Database, _ name: String, _ alias: String) throws -> Int64? {
+        try Int64.fetchOne(db, sql: "SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?", arguments: [name, alias])
+    }
+
+    /// The compare of compare-and-set: refuses the write when the alias moved since the caller read it.
+    static func require(_ expected: AliasExpectation, _ current: Int64?, name: String, alias: String) throws {
+        guard !expected.matches(current) else { return }
+        let now = current.map { "points at version \($0)" } ?? "is not set"
+        let was: String
+        switch expected {
+        case .any: was = "anything"
+        case .absent: was = "not set"
+        case .holds(let version): was = "at version \(version)"
+        }
+        throw YardError(.resourceConflict,
+                        "Alias '\(alias)' of registered model '\(name)' changed meanwhile: it \(now), but was \(was) when the decision was made; nothing was changed.")
+    }
+
+    static func newRegisteredModelId() -> String {
+        "rm-" + Identifiers.newRunId()
+    }
+
+    static func requireRegisteredModelId(_ db: Database, _ name: String) throws -> String {
+        guard let id = try String.fetchOne(db, sql: "SELECT model_id FROM registered_models WHERE name = ?", arguments: [name]) else {
+            throw YardError.notFound("Registered Model with name=\(name) not found")
+        }
+        return id
     }
 
     static func requireRegisteredModel(_ db: Database, _ name: String) throws {

@@ -1,4 +1,7 @@
+import Foundation
 import GRDB
+import YardCore
+import YardStore
 
 extension SQLiteStore {
     static func registerRegistryMigrations(_ migrator: inout DatabaseMigrator) {
@@ -106,5 +109,55 @@ extension SQLiteStore {
                 BEGIN SELECT RAISE(ABORT, 'model history is append-only'); END;
                 """)
         }
+        // Registered models get a stable id, and their history is keyed by it: a rename keeps the
+        // history, a later model of the same name starts a new one. Existing entries are given the id of
+        // the model they belonged to by replaying the history in order: a `renamed` entry carries the id
+        // from the old name to the new one, a `model_deleted` entry ends the name's current model.
+        migrator.registerMigration("v2-registry-model-ids") { db in
+            try db.execute(sql: """
+                ALTER TABLE registered_models ADD COLUMN model_id TEXT;
+                ALTER TABLE model_history ADD COLUMN model_id TEXT;
+                DROP TRIGGER model_history_is_append_only_update;
+                """)
+            var current: [String: String] = [:]
+            let rows = try Row.fetchAll(db, sql: "SELECT sequence, name, action, detail FROM model_history ORDER BY sequence")
+            for row in rows {
+                let sequence: Int64 = row[0]
+                let name: String = row[1]
+                let action: String = row[2]
+                let detail: String = row[3]
+                var id = current[name]
+                if action == HistoryAction.renamed.rawValue, let from = Self.renamedFrom(detail), let moved = current.removeValue(forKey: from) {
+                    id = moved
+                }
+                let assigned = id ?? Self.newRegisteredModelId()
+                current[name] = assigned
+                try db.execute(sql: "UPDATE model_history SET model_id = ? WHERE sequence = ?", arguments: [assigned, sequence])
+                if action == HistoryAction.modelDeleted.rawValue { current.removeValue(forKey: name) }
+            }
+            for name in try String.fetchAll(db, sql: "SELECT name FROM registered_models") {
+                try db.execute(sql: "UPDATE registered_models SET model_id = ? WHERE name = ?",
+                               arguments: [current[name] ?? Self.newRegisteredModelId(), name])
+            }
+            try db.execute(sql: """
+                CREATE UNIQUE INDEX registered_models_by_model_id ON registered_models(model_id);
+                CREATE INDEX model_history_by_model_id ON model_history(model_id, sequence);
+                CREATE TRIGGER model_history_is_append_only_update BEFORE UPDATE ON model_history
+                BEGIN SELECT RAISE(ABORT, 'model history is append-only'); END;
+                """)
+        }
+    }
+
+    /// For migration tests: a database at `path` migrated only up to `migration`, with `sql` run on it.
+    static func createDatabase(at path: String, migratedUpTo migration: String, then sql: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        try migrator.migrate(queue, upTo: migration)
+        try queue.write { db in try db.execute(sql: sql) }
+    }
+
+    /// The old name in a `renamed` history entry's detail (`{"from": "<old name>"}`).
+    static func renamedFrom(_ detail: String) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(detail.utf8)) as? [String: Any] else { return nil }
+        return object["from"] as? String
     }
 }

@@ -12,6 +12,7 @@ struct RegistryTests {
     let directory = TemporaryDirectory()
 
     struct Fixture {
+        let store: SQLiteStore
         let tracking: TrackingService
         let registry: RegistryService
         let promotion: PromotionService
@@ -22,6 +23,7 @@ struct RegistryTests {
     func fixture() throws -> Fixture {
         let store = try makeStore(directory)
         return Fixture(
+            store: store,
             tracking: TrackingService(store: store, defaultArtifactRoot: "mlflow-artifacts:/"),
             registry: RegistryService(registry: store, tracking: store),
             promotion: PromotionService(registry: store, tracking: store),
@@ -138,7 +140,7 @@ struct RegistryTests {
         _ = try await f.registry.transitionStage(name: "churn", version: String(v1.version), stage: "production", archiveExisting: false, actor: "ann")
         try await f.registry.deleteVersion(name: "churn", version: String(v1.version), actor: "ann")
         let actions = try await f.promotion.history(name: "churn").map(\.action)
-        #expect(actions == ["version_created", "alias_set", "stage_changed", "version_deleted"])
+        #expect(actions == [.versionCreated, .aliasSet, .stageChanged, .aliasDeleted, .versionDeleted])
         let sequences = try await f.promotion.history(name: "churn").map(\.sequence)
         #expect(sequences == sequences.sorted())
 
@@ -234,4 +236,303 @@ struct RegistryTests {
         let byMetric = try await f.models.search(experimentIds: ["0"], filter: "metrics.acc > 0.9", orderBy: [], maxResults: nil, pageToken: nil)
         #expect(byMetric.items.isEmpty)
     }
+
+    // MARK: Review regressions
+
+    static let championPolicy = """
+        metrics:
+          - accuracy >= 0.9
+          - f1 >= champion.f1 - 0.01
+        """
+
+    /// Gate 1: an error reading the current champion must never turn champion gates into passes.
+    @Test func aStoreErrorReadingTheChampionIsNeverAPass() async throws {
+        let f = try fixture()
+        let v1 = try await version(f, metrics: ["accuracy": 0.95, "f1": 0.90])
+        let v2 = try await version(f, metrics: ["accuracy": 0.95, "f1": 0.50])
+        _ = try await f.promotion.setPolicy(name: "churn", document: Self.championPolicy, actor: "ann")
+        _ = try await f.promotion.promote(name: "churn", version: v1.version, alias: "production", dryRun: false, actor: "ann")
+        let flaky = InterposedStore(base: f.store, failAliasReads: true)
+        let promotion = PromotionService(registry: flaky, tracking: f.store)
+        for dryRun in [true, false] {
+            do {
+                let decision = try await promotion.promote(name: "churn", version: v2.version, alias: "production", dryRun: dryRun, actor: "mallory")
+                #expect(!decision.passed && !decision.applied, "dryRun=\(dryRun): \(decision.gates)")
+            } catch {
+                // An error is a refusal too; only a pass is wrong.
+            }
+        }
+        #expect(try await f.registry.version(name: "churn", alias: "production").version == v1.version)
+    }
+
+    /// Gate 2: a policy protects its aliases from the plain (MLflow) alias routes.
+    @Test func aPolicyProtectsItsAliasesFromPlainAliasMoves() async throws {
+        let f = try fixture()
+        let v1 = try await version(f, metrics: ["accuracy": 0.95, "f1": 0.90])
+        _ = try await version(f, metrics: ["accuracy": 0.10, "f1": 0.10])
+        _ = try await f.promotion.setPolicy(name: "churn", document: Self.championPolicy, actor: "ann")
+        _ = try await f.promotion.promote(name: "churn", version: v1.version, alias: "production", dryRun: false, actor: "ann")
+        do {
+            try await f.registry.setAlias(name: "churn", alias: "production", version: "2", actor: "bob")
+            Issue.record("moving a protected alias without its gates must be refused")
+        } catch let error as YardError {
+            #expect(error.code == .permissionDenied)
+            #expect(error.message.contains("policy") && error.message.contains("yard model promote"), "\(error.message)")
+            #expect(error.message.contains("/api/v1/models/churn/promote"), "\(error.message)")
+        }
+        do {
+            try await f.registry.deleteAlias(name: "churn", alias: "production", actor: "bob")
+            Issue.record("deleting a protected alias through the plain route must be refused")
+        } catch let error as YardError {
+            #expect(error.code == .permissionDenied)
+        }
+        #expect(try await f.registry.version(name: "churn", alias: "production").version == v1.version)
+
+        // A policy that names its aliases protects only those.
+        _ = try await f.promotion.setPolicy(name: "churn", document: "aliases: [production]\n" + Self.championPolicy, actor: "ann")
+        try await f.registry.setAlias(name: "churn", alias: "candidate", version: "2", actor: "bob")
+        try await f.registry.deleteAlias(name: "churn", alias: "candidate", actor: "bob")
+        await #expect(throws: YardError.self) {
+            try await f.registry.setAlias(name: "churn", alias: "production", version: "2", actor: "bob")
+        }
+        #expect(try await f.registry.version(name: "churn", alias: "production").version == v1.version)
+    }
+
+    /// Gate 3: an alias that moves while a promotion is being decided is not overwritten on a stale decision.
+    @Test func aPromotionRacingAnAliasMoveIsDecidedAgainstTheNewChampion() async throws {
+        let f = try fixture()
+        let v1 = try await version(f, metrics: ["accuracy": 0.95, "f1": 0.80])
+        let v2 = try await version(f, metrics: ["accuracy": 0.95, "f1": 0.90])
+        let v3 = try await version(f, metrics: ["accuracy": 0.95, "f1": 0.85])
+        _ = try await f.promotion.setPolicy(name: "churn", document: Self.championPolicy, actor: "ann")
+        _ = try await f.promotion.promote(name: "churn", version: v1.version, alias: "production", dryRun: false, actor: "ann")
+        // Someone else promotes v2 right after this promotion read the champion (v1).
+        let racing = InterposedStore(base: f.store) { base in
+            try await Self.moveAlias(base, "production", from: v1.version, to: v2.version)
+        }
+        let promotion = PromotionService(registry: racing, tracking: f.store)
+        do {
+            let decision = try await promotion.promote(name: "churn", version: v3.version, alias: "production", dryRun: false, actor: "carol")
+            #expect(!decision.applied, "v3 (f1 0.85) must not replace v2 (f1 0.90): \(decision.gates)")
+            #expect(decision.championVersion == v2.version)
+        } catch let error as YardError {
+            #expect(error.code == .resourceConflict)
+        }
+        #expect(try await f.registry.version(name: "churn", alias: "production").version == v2.version)
+    }
+
+    @Test func aRollbackRacingAnAliasMoveDoesNotTrustAStaleHolder() async throws {
+        let f = try fixture()
+        let v1 = try await version(f, metrics: [:])
+        let v2 = try await version(f, metrics: [:])
+        let v3 = try await version(f, metrics: [:])
+        for v in [v1, v2] {
+            _ = try await f.promotion.promote(name: "churn", version: v.version, alias: "production", dryRun: false, actor: "ann")
+        }
+        let racing = InterposedStore(base: f.store) { base in
+            try await Self.moveAlias(base, "production", from: v2.version, to: v3.version)
+        }
+        let promotion = PromotionService(registry: racing, tracking: f.store)
+        do {
+            let moved = try await promotion.rollback(name: "churn", alias: "production", actor: "ann")
+            #expect(moved.from == v3.version && moved.to == v2.version)
+            #expect(try await f.registry.version(name: "churn", alias: "production").version == v2.version)
+        } catch let error as YardError {
+            #expect(error.code == .resourceConflict)
+            #expect(try await f.registry.version(name: "churn", alias: "production").version == v3.version)
+        }
+        let last = try #require(try await f.promotion.history(name: "churn").last)
+        if "\(last.action)" == "rolled_back" {
+            #expect(AliasMove.decode(last.detail)?.from == v3.version, "\(last.detail)")
+        }
+    }
+
+    /// Gate 4: history belongs to the model, not to its name.
+    @Test func historyFollowsARenameAndIsNotInheritedByANewModelOfTheSameName() async throws {
+        let f = try fixture()
+        _ = try await version(f, metrics: [:])
+        _ = try await f.registry.renameModel(name: "churn", newName: "churn2", actor: "ann")
+        #expect(try await f.promotion.history(name: "churn2").map { "\($0.action)" } == ["version_created", "renamed"])
+        try await f.registry.deleteModel(name: "churn2", actor: "ann")
+        // A deleted model's history stays readable by its name.
+        #expect(try await f.promotion.history(name: "churn2").map { "\($0.action)" } == ["version_created", "renamed", "model_deleted"])
+        _ = try await f.registry.createModel(name: "churn2", description: nil, tags: [], userId: nil)
+        #expect(try await f.promotion.history(name: "churn2").isEmpty)
+        _ = try await f.registry.createVersion(name: "churn2", source: "s3://bucket/model", runId: nil, modelId: nil, tags: [],
+                                               runLink: nil, description: nil, userId: nil, actor: "bob")
+        #expect(try await f.promotion.history(name: "churn2").map { "\($0.action)" } == ["version_created"])
+    }
+
+    /// Gate 5: deleting a version records the aliases it took with it.
+    @Test func deletingAVersionRecordsEachAliasItRemoved() async throws {
+        let f = try fixture()
+        let v1 = try await version(f, metrics: [:])
+        try await f.registry.setAlias(name: "churn", alias: "champion", version: String(v1.version), actor: "ann")
+        try await f.registry.setAlias(name: "churn", alias: "shadow", version: String(v1.version), actor: "ann")
+        try await f.registry.deleteVersion(name: "churn", version: String(v1.version), actor: "bob")
+        let history = try await f.promotion.history(name: "churn")
+        let removals = history.filter { "\($0.action)" == "alias_deleted" }
+        #expect(removals.compactMap { AliasMove.decode($0.detail)?.alias }.sorted() == ["champion", "shadow"])
+        #expect(removals.allSatisfy { AliasMove.decode($0.detail)?.from == v1.version && $0.actor == "bob" })
+        #expect(history.last.map { "\($0.action)" } == "version_deleted")
+    }
+
+    /// Gate 7: local sources are checked whatever the scheme's case, and contained by path components.
+    @Test func localSourcesAreCheckedCaseInsensitivelyAndByPathComponents() async throws {
+        let f = try fixture()
+        let local = TrackingService(store: f.store, defaultArtifactRoot: "file://" + directory.file("art"))
+        let experiment = try await local.createExperiment(name: "local", artifactLocation: nil, tags: [])
+        let run = try await local.createRun(experimentId: experiment, userId: nil, runName: nil, startTime: nil, tags: [])
+        _ = try await f.registry.createModel(name: "churn", description: nil, tags: [], userId: nil)
+        let root = String(run.info.artifactUri.dropFirst("file://".count))
+        #expect(root.hasPrefix("/"))
+        func register(_ source: String, runId: String?) async throws {
+            _ = try await f.registry.createVersion(name: "churn", source: source, runId: runId, modelId: nil, tags: [],
+                                                   runLink: nil, description: nil, userId: nil, actor: "ann")
+        }
+        for bad in ["FILE:///etc/model", "File:///etc/model", "FILE:" + root + "/model"] {
+            await #expect(throws: YardError.self, "\(bad) without run_id") { try await register(bad, runId: nil) }
+        }
+        for bad in ["FILE:///etc/model", "File:///etc/model", root + "2/model", "file://" + root + "-other/model"] {
+            await #expect(throws: YardError.self, "\(bad)") { try await register(bad, runId: run.info.runId) }
+        }
+        try await register(root + "/model", runId: run.info.runId)
+        try await register("file://" + root + "/model", runId: run.info.runId)
+        try await register("FILE://" + root + "/model", runId: run.info.runId)
+        try await register(root, runId: run.info.runId)
+    }
+
+    /// Gate 4: the migration gives existing history entries the id of the model they belonged to.
+    @Test func theModelIdMigrationReplaysRenamesAndDeletions() async throws {
+        let path = directory.file("old.db")
+        try SQLiteStore.createDatabase(at: path, migratedUpTo: "v1-registry", then: """
+            INSERT INTO registered_models (name, creation_timestamp, last_updated_timestamp) VALUES ('b', 1, 1), ('c', 1, 1);
+            INSERT INTO model_history (name, version, action, detail, actor, timestamp) VALUES
+                ('a', 1, 'version_created', '{"source":"s3://x"}', 'ann', 1),
+                ('b', NULL, 'renamed', '{"from":"a"}', 'ann', 2),
+                ('c', 1, 'version_created', '{"source":"s3://y"}', 'bob', 3),
+                ('c', NULL, 'model_deleted', '{}', 'bob', 4),
+                ('c', NULL, 'policy_set', '{}', 'carol', 5);
+            """)
+        let store = try SQLiteStore(path: path)
+        let promotion = PromotionService(registry: store, tracking: store)
+        #expect(try await promotion.history(name: "b").map(\.action) == [.versionCreated, .renamed])
+        #expect(try await promotion.history(name: "c").map(\.action) == [.policySet])
+        let deleted = try await store.deletedModelIds(name: "c")
+        #expect(deleted.count == 1)
+        let old = try await promotion.history(modelId: try #require(deleted.first))
+        #expect(old.map(\.action) == [.versionCreated, .modelDeleted] && old.allSatisfy { $0.actor == "bob" })
+        #expect(try await store.registeredModelId(name: "c") != deleted.first)
+        await #expect(throws: YardError.self) { _ = try await promotion.history(name: "a") }
+        await #expect(throws: (any Error).self) {
+            try await store.write { db in try db.execute(sql: "UPDATE model_history SET actor = 'mallory'") }
+        }
+    }
+
+    static func moveAlias(_ store: SQLiteStore, _ alias: String, from: Int64, to: Int64) async throws {
+        try await store.setAlias(name: "churn", alias: alias, version: to, expected: .holds(from), history: { _ in
+            [HistoryRecord(version: to, action: .aliasSet, detail: AliasMove(alias: alias, from: from, to: to).json)]
+        }, actor: "racer")
+    }
+}
+
+/// A registry store that forwards to SQLite but can fail alias reads, or run `interference` once right
+/// after the first alias read (another writer acting between a read and the write that depends on it).
+final class InterposedStore: RegistryStore, @unchecked Sendable {
+    let base: SQLiteStore
+    let failAliasReads: Bool
+    let interference: (@Sendable (SQLiteStore) async throws -> Void)?
+    private let lock = NSLock()
+    private var interfered = false
+
+    init(base: SQLiteStore, failAliasReads: Bool = false, interference: (@Sendable (SQLiteStore) async throws -> Void)? = nil) {
+        self.base = base
+        self.failAliasReads = failAliasReads
+        self.interference = interference
+    }
+
+    private func afterAliasRead() async throws {
+        if failAliasReads { throw YardError(.internalError, "disk I/O error (injected)") }
+        let first = lock.withLock { () -> Bool in
+            defer { interfered = true }
+            return !interfered
+        }
+        if first, let interference { try await interference(base) }
+    }
+
+    func version(name: String, alias: String) async throws -> ModelVersion {
+        let found = try await base.version(name: name, alias: alias)
+        try await afterAliasRead()
+        return found
+    }
+
+    func aliasHolder(name: String, alias: String) async throws -> Int64? {
+        let found = try await base.aliasHolder(name: name, alias: alias)
+        try await afterAliasRead()
+        return found
+    }
+
+    func createLoggedModel(_ model: LoggedModel) async throws { try await base.createLoggedModel(model) }
+    func loggedModel(id: String, allowDeleted: Bool) async throws -> LoggedModel { try await base.loggedModel(id: id, allowDeleted: allowDeleted) }
+    func updateLoggedModelStatus(id: String, status: LoggedModelStatus, message: String?) async throws -> LoggedModel {
+        try await base.updateLoggedModelStatus(id: id, status: status, message: message)
+    }
+    func setLoggedModelTags(id: String, tags: [YardCore.Tag]) async throws { try await base.setLoggedModelTags(id: id, tags: tags) }
+    func deleteLoggedModelTag(id: String, key: String) async throws { try await base.deleteLoggedModelTag(id: id, key: key) }
+    func logLoggedModelParams(id: String, params: [Param]) async throws { try await base.logLoggedModelParams(id: id, params: params) }
+    func deleteLoggedModel(id: String) async throws { try await base.deleteLoggedModel(id: id) }
+    func searchLoggedModels(_ query: LoggedModelQuery) async throws -> Page<LoggedModel> { try await base.searchLoggedModels(query) }
+    func createRegisteredModel(_ model: RegisteredModel) async throws { try await base.createRegisteredModel(model) }
+    func registeredModel(name: String) async throws -> RegisteredModel { try await base.registeredModel(name: name) }
+    func renameRegisteredModel(name: String, to newName: String, history: [HistoryRecord], actor: String) async throws {
+        try await base.renameRegisteredModel(name: name, to: newName, history: history, actor: actor)
+    }
+    func updateRegisteredModelDescription(name: String, description: String) async throws {
+        try await base.updateRegisteredModelDescription(name: name, description: description)
+    }
+    func deleteRegisteredModel(name: String, history: [HistoryRecord], actor: String) async throws {
+        try await base.deleteRegisteredModel(name: name, history: history, actor: actor)
+    }
+    func searchRegisteredModels(_ query: RegistryQuery) async throws -> Page<RegisteredModel> { try await base.searchRegisteredModels(query) }
+    func setRegisteredModelTag(name: String, tag: YardCore.Tag) async throws { try await base.setRegisteredModelTag(name: name, tag: tag) }
+    func deleteRegisteredModelTag(name: String, key: String) async throws { try await base.deleteRegisteredModelTag(name: name, key: key) }
+    func createModelVersion(_ version: ModelVersion, history: @escaping @Sendable (ModelVersion) -> [HistoryRecord], actor: String) async throws -> ModelVersion {
+        try await base.createModelVersion(version, history: history, actor: actor)
+    }
+    func modelVersion(name: String, version: Int64) async throws -> ModelVersion { try await base.modelVersion(name: name, version: version) }
+    func updateModelVersionDescription(name: String, version: Int64, description: String) async throws {
+        try await base.updateModelVersionDescription(name: name, version: version, description: description)
+    }
+    func deleteModelVersion(name: String, version: Int64, history: @escaping @Sendable ([String]) -> [HistoryRecord], actor: String) async throws {
+        try await base.deleteModelVersion(name: name, version: version, history: history, actor: actor)
+    }
+    func transitionStage(name: String, version: Int64, to stage: ModelStage, archiveExisting: Bool,
+                         history: @escaping @Sendable (StageTransition) -> [HistoryRecord], actor: String) async throws {
+        try await base.transitionStage(name: name, version: version, to: stage, archiveExisting: archiveExisting, history: history, actor: actor)
+    }
+    func searchModelVersions(_ query: RegistryQuery) async throws -> Page<ModelVersion> { try await base.searchModelVersions(query) }
+    func setModelVersionTag(name: String, version: Int64, tag: YardCore.Tag) async throws {
+        try await base.setModelVersionTag(name: name, version: version, tag: tag)
+    }
+    func deleteModelVersionTag(name: String, version: Int64, key: String) async throws {
+        try await base.deleteModelVersionTag(name: name, version: version, key: key)
+    }
+    func setAlias(name: String, alias: String, version: Int64, expected: AliasExpectation,
+                  history: @escaping @Sendable (Int64?) -> [HistoryRecord], actor: String) async throws {
+        try await base.setAlias(name: name, alias: alias, version: version, expected: expected, history: history, actor: actor)
+    }
+    func deleteAlias(name: String, alias: String, expected: AliasExpectation,
+                     history: @escaping @Sendable (Int64) -> [HistoryRecord], actor: String) async throws {
+        try await base.deleteAlias(name: name, alias: alias, expected: expected, history: history, actor: actor)
+    }
+    func setPolicy(name: String, document: String, history: [HistoryRecord], actor: String) async throws {
+        try await base.setPolicy(name: name, document: document, history: history, actor: actor)
+    }
+    func policy(name: String) async throws -> String? { try await base.policy(name: name) }
+    func appendHistory(name: String, records: [HistoryRecord], actor: String) async throws {
+        try await base.appendHistory(name: name, records: records, actor: actor)
+    }
+    func registeredModelId(name: String) async throws -> String? { try await base.registeredModelId(name: name) }
+    func deletedModelIds(name: String) async throws -> [String] { try await base.deletedModelIds(name: name) }
+    func history(modelId: String) async throws -> [ModelHistoryEntry] { try await base.history(modelId: modelId) }
 }

@@ -207,3 +207,81 @@ def test_native_api_openapi_and_404s(api, unique):
     r = api.raw("POST", f"/api/v1/models/{unique('ghost')}/promote", body=json.dumps({"alias": "prod"}),
                 headers={"Content-Type": "application/json"})
     assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+
+
+# --------------------------------------------------------------------------- review regressions
+
+def _history(api, name):
+    r = api.raw("GET", f"/api/v1/models/{name}/history")
+    assert r.status == 200, r.text
+    return r.json()["entries"]
+
+
+@pytest.mark.yard_only(reason="promotion policies are a Modelyard feature")
+def test_policy_protected_alias_moves_only_through_gates(server, client, unique, tmp_path):
+    name = unique("guarded")
+    experiment = unique("exp")
+    _log_and_register(name, 1, {"accuracy": 0.95}, experiment)
+    _log_and_register(name, 2, {"accuracy": 0.50}, experiment)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("metrics:\n  - accuracy >= 0.9\n")
+    _yard(server, "model", "policy", "set", name, str(policy))
+
+    # No alias of a model with a policy moves around the gates.
+    with pytest.raises(MlflowException) as raised:
+        client.set_registered_model_alias(name, "production", "2")
+    assert raised.value.error_code == "PERMISSION_DENIED"
+    message = str(raised.value)
+    assert "policy" in message and "yard model promote" in message and f"/api/v1/models/{name}/promote" in message
+    with pytest.raises(MlflowException):
+        client.get_model_version_by_alias(name, "production")
+
+    _yard(server, "model", "promote", name, "1", "--alias", "production")
+    assert client.get_model_version_by_alias(name, "production").version == "1"
+    with pytest.raises(MlflowException) as raised:
+        client.delete_registered_model_alias(name, "production")
+    assert raised.value.error_code == "PERMISSION_DENIED"
+    assert client.get_model_version_by_alias(name, "production").version == "1"
+
+    # A policy that lists its aliases leaves the others to plain MLflow.
+    policy.write_text("aliases: [production]\nmetrics:\n  - accuracy >= 0.9\n")
+    _yard(server, "model", "policy", "set", name, str(policy))
+    client.set_registered_model_alias(name, "candidate", "2")
+    assert client.get_model_version_by_alias(name, "candidate").version == "2"
+    with pytest.raises(MlflowException) as raised:
+        client.set_registered_model_alias(name, "production", "2")
+    assert raised.value.error_code == "PERMISSION_DENIED"
+
+
+@pytest.mark.yard_only(reason="history is a Modelyard feature")
+def test_history_survives_rename_and_records_aliases_dropped_with_a_version(api, client, unique):
+    name = unique("hist")
+    client.create_registered_model(name)
+    run = client.create_run(client.create_experiment(unique("exp")))
+    client.create_model_version(name, f"runs:/{run.info.run_id}/model", run_id=run.info.run_id)
+    client.create_model_version(name, f"runs:/{run.info.run_id}/model", run_id=run.info.run_id)
+    client.set_registered_model_alias(name, "champion", "1")
+    client.delete_model_version(name, "1")
+    actions = [e["action"] for e in _history(api, name)]
+    assert actions == ["version_created", "version_created", "alias_set", "alias_deleted", "version_deleted"]
+
+    renamed = unique("hist-renamed")
+    client.rename_registered_model(name, renamed)
+    assert [e["action"] for e in _history(api, renamed)] == actions + ["renamed"]
+
+    # A new model under a used name starts with an empty history.
+    client.delete_registered_model(renamed)
+    client.create_registered_model(renamed)
+    assert _history(api, renamed) == []
+
+
+@pytest.mark.yard_only(reason="Modelyard's source checks")
+def test_local_sources_checked_whatever_the_scheme_case(api, client, unique):
+    name = unique("src")
+    client.create_registered_model(name)
+    run = client.create_run(client.create_experiment(unique("exp")))
+    for source in ("FILE:///etc/model", "File:///etc/model"):
+        r = api.post("model-versions/create", {"name": name, "source": source, "run_id": run.info.run_id})
+        assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+        r = api.post("model-versions/create", {"name": name, "source": source})
+        assert_error(r, 400, "INVALID_PARAMETER_VALUE")

@@ -106,7 +106,7 @@ extension NativeRoutes {
             let name = try Self.pathParameter(context, "name")
             let entries = try await promotion.history(name: name)
             return try Self.encode(HistoryResponse(model: name, entries: entries.map {
-                .init(sequence: $0.sequence, version: $0.version, action: $0.action, detail: $0.detail, actor: $0.actor, timestamp: $0.timestamp)
+                .init(sequence: $0.sequence, version: $0.version, action: $0.action.rawValue, detail: $0.detail, actor: $0.actor, timestamp: $0.timestamp)
             }))
         }
         router.get(RouterPath("/lineage")) { request, _ in
