@@ -463,6 +463,7 @@ def test_get_history_without_max_results_is_paged(api, client, experiment_id):
     assert [m.step for m in client.get_metric_history(run_id, "curve")] == list(range(total))
 
 
+@pytest.mark.yard_only(reason="MLflow passes a huge token offset on to SQL unchecked")
 def test_get_history_page_token_with_huge_offset(api, client, experiment_id):
     import base64
     run_id = client.create_run(experiment_id).info.run_id
