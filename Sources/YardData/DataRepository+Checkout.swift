@@ -55,6 +55,8 @@ extension DataRepository {
         if !missing.isEmpty {
             throw .notFound("The cache lacks data for \(missing.joined(separator: ", ")); run `yard data pull` (or `yard data fetch`) to download it. Nothing was changed.")
         }
+        // Every target must lie inside the repository before any of them is touched.
+        for (output, _) in plans { try ContainedPath.check(absolute(output.targetPath), root: root) }
         var result = CheckoutResult()
         for (output, entries) in plans {
             try checkout(output, entries: entries, state: state, force: force, progress: progress, result: &result)

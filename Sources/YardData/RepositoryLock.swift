@@ -31,9 +31,15 @@ public final class RepositoryLock: Sendable {
         guard descriptor >= 0 else {
             throw YardError(.internalError, "Cannot open the repository lock \(path): \(FileSystem.lastError). Check that .yard/tmp is writable.")
         }
-        let operation = (mode == .shared ? LOCK_SH : LOCK_EX) | (wait ? 0 : LOCK_NB)
-        while flock(descriptor, operation) != 0 {
-            if errno == EINTR { continue }
+        let kind = mode == .shared ? LOCK_SH : LOCK_EX
+        var result = flock(descriptor, kind | LOCK_NB)
+        while result != 0 && errno == EINTR { result = flock(descriptor, kind | LOCK_NB) }
+        if result != 0 && errno == EWOULDBLOCK && wait {
+            // Only gc holds the lock exclusively, and it is short: say why nothing seems to happen, then wait.
+            FileHandle.standardError.write(Data("yard data \(command): waiting for a running `yard data gc` to finish (\(path))...\n".utf8))
+            repeat { result = flock(descriptor, kind) } while result != 0 && errno == EINTR
+        }
+        if result != 0 {
             let busy = errno == EWOULDBLOCK
             let reason = FileSystem.lastError
             close(descriptor)
