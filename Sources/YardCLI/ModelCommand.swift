@@ -158,7 +158,7 @@ struct HistoryCommand: AsyncParsableCommand {
         for entry in history.entries {
             let time = formatter.string(from: Date(timeIntervalSince1970: Double(entry.timestamp) / 1000))
             let version = entry.version.map { "v\($0)" } ?? "-"
-            Console.line("\(time)  \(entry.action.padding(toLength: 18, withPad: " ", startingAt: 0)) \(version.padding(toLength: 5, withPad: " ", startingAt: 0)) by \(entry.actor)  \(entry.detail)")
+            Console.line("\(time)  \(entry.action.padding(toLength: 18, withPad: " ", startingAt: 0)) \(version.padding(toLength: 5, withPad: " ", startingAt: 0)) by \(Console.printable(entry.actor))  \(Console.printable(entry.detail))")
         }
     }
 }

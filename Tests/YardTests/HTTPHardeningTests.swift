@@ -80,8 +80,8 @@ struct HTTPHardeningTests {
             if case .string(let message)? = error?["message"] {
                 #expect(message.contains("--max-artifact-size"))
             }
-            let (declared, _) = try await status(client, path, .put, headers: [.contentLength: "999999"], body: "small")
-            #expect(declared == 413)
+            // (A declared Content-Length over the cap is refused before reading: tests/compat/test_hardening.py
+            // checks that on a real socket, since the in-process client recomputes the header.)
             let (missing, _) = try await status(client, path)
             #expect(missing == 404)
             let (fits, _) = try await status(client, path, .put, body: String(repeating: "x", count: 1000))
@@ -189,7 +189,7 @@ struct HTTPHardeningTests {
         let stale = root + "/a/b/" + DurableFiles.temporaryPrefix + "old"
         let fresh = root + "/a/" + DurableFiles.temporaryPrefix + "new"
         let kept = root + "/a/b/model.pkl"
-        for path in [stale, fresh, kept] { FileManager.default.createFile(atPath: path, contents: Data("x".utf8)) }
+        for path in [stale, fresh, kept] { _ = FileManager.default.createFile(atPath: path, contents: Data("x".utf8)) }
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: stale)
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: kept)
         #expect(DurableFiles.sweepTemporaries(under: root, olderThan: 3600) == 1)

@@ -176,7 +176,7 @@ def _new_base(prefix: str) -> Path:
 
 def launch(kind: str, *, yard_bin: Path | None = None, timeout: float | None = None,
            mlflow_workers: int | None = None, prefix: str = "yard-compat-",
-           attempts: int = 3) -> ServerProcess:
+           attempts: int = 3, extra_args: list[str] | None = None) -> ServerProcess:
     """Start a fresh server of `kind` ("yard" or "mlflow") and wait for /health.
 
     A launch that dies before becoming healthy (e.g. the free port was taken in
@@ -194,7 +194,7 @@ def launch(kind: str, *, yard_bin: Path | None = None, timeout: float | None = N
                 raise ServerStartError(
                     f"yard binary not found at {binary} (build it, or set YARD_BIN)")
             argv = [str(binary), "server", "--host", "127.0.0.1", "--port", str(port),
-                    "--data-dir", str(data)]
+                    "--data-dir", str(data)] + list(extra_args or [])
             wait = timeout or float(os.environ.get("YARD_STARTUP_TIMEOUT", "60"))
         elif kind == "mlflow":
             argv = [mlflow_executable(), "server", "--host", "127.0.0.1", "--port", str(port),

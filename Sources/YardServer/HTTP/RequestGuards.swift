@@ -17,7 +17,7 @@ struct HostAllowListMiddleware: RouterMiddleware {
                 next: (Request, YardRequestContext) async throws -> Response) async throws -> Response {
         // HTTP/1 servers turn the Host header into the request's authority; a header left as a field (from
         // in-process test clients) is checked the same way.
-        if let host = request.head.authority ?? request.headers[Self.hostField], !allowed.accepts(host) {
+        for host in [request.head.authority, request.headers[Self.hostField]].compactMap({ $0 }) where !allowed.accepts(host) {
             throw YardError(.permissionDenied,
                             "Host '\(host.prefix(200))' is not allowed. If this server should answer to that name, restart it with --allowed-hosts \(HostAllowList.hostName(of: host).prefix(200)).")
         }
