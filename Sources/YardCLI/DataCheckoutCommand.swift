@@ -7,17 +7,17 @@ struct DataCheckoutCommand: AsyncParsableCommand {
         commandName: "checkout",
         abstract: "Make the work tree hold exactly the bytes the pointer files record.",
         discussion: """
-            Default: reflink, else copy. A reflink is a copy-on-write clone (Btrfs, XFS, APFS); a copy is
-            hashed while it is written, so a corrupt cache object is refused and nothing is placed for it (run
-            `yard data verify --remove-corrupted`, then `yard data pull`). Either way the file is yours to
+            Default: reflink, else copy. A reflink is a copy-on-write clone (Btrfs, XFS, APFS); a copy is \
+            hashed while it is written, so a corrupt cache object is refused and nothing is placed for it (run \
+            `yard data verify --remove-corrupted`, then `yard data pull`). Either way the file is yours to \
             edit; the cache cannot be changed through it.
 
-            Hard links and symbolic links to the cache objects are opt-in (cache.type in .yard/config, or
-            --link): instant and space-free, but writing into such a file in place (or as root, who ignores
+            Hard links and symbolic links to the cache objects are opt-in (cache.type in .yard/config, or \
+            --link): instant and space-free, but writing into such a file in place (or as root, who ignores \
             the read-only mode) corrupts the cached version for every commit that uses it.
 
-            Files already right are left alone; files the recorded version lacks are removed from tracked
-            folders. Changes not saved in the cache are never overwritten unless you pass --force. Paths in
+            Files already right are left alone; files the recorded version lacks are removed from tracked \
+            folders. Changes not saved in the cache are never overwritten unless you pass --force. Paths in \
             pointer files and manifests that would lead outside the repository (or into .git) are refused.
 
             Examples:

@@ -7,15 +7,15 @@ struct DataGCCommand: AsyncParsableCommand {
         commandName: "gc",
         abstract: "Delete cache objects no version uses, and temporary files of interrupted commands.",
         discussion: """
-            By default gc keeps everything any commit in the git repository refers to (every commit
-            reachable from any branch, tag or other ref, like DVC's --all-commits) plus the work tree's
-            pointer files: only data no version references is deleted. Narrower scopes are opt-in and delete
-            more: --workspace keeps only the work tree's data; --all-branches and --all-tags keep the work
+            By default gc keeps everything any commit in the git repository refers to (every commit \
+            reachable from any branch, tag or other ref, like DVC's --all-commits) plus the work tree's \
+            pointer files: only data no version references is deleted. Narrower scopes are opt-in and delete \
+            more: --workspace keeps only the work tree's data; --all-branches and --all-tags keep the work \
             tree plus the tip of every branch / every tag (combine them as you like).
 
-            gc takes the repository lock (.yard/tmp/lock) exclusively. If another yard command (add,
-            checkout, pull, fetch, push or another gc) is running in the repository, gc fails at once with
-            "The repository is busy" and removes nothing: run it again afterwards. Commands started while gc
+            gc takes the repository lock (.yard/tmp/lock) exclusively. If another yard command (add, \
+            checkout, pull, fetch, push or another gc) is running in the repository, gc fails at once with \
+            "The repository is busy" and removes nothing: run it again afterwards. Commands started while gc \
             runs wait for it to finish.
 
             Use --dry-run first: it removes nothing and reports how many objects and bytes would go.
