@@ -56,7 +56,7 @@ extension DataRepository {
                 contents[output.pointer.digest] = output.pointer.size
                 continue
             }
-            let tree = try treeEntries(output.pointer.digest)
+            let tree = try treeEntries(output.pointer.digest, pointerPath: output.pointerPath)
             for entry in tree.entries { contents[entry.digest] = entry.size }
             roots.insert(output.pointer.digest)
             nodes.formUnion(tree.nodes.dropFirst())
@@ -113,13 +113,13 @@ extension DataRepository {
         }
         try await download(roots, phase: "Downloading")
         for output in outputs where output.pointer.kind == .directory {
-            let children = try DirectoryTree.children(of: try cache.read(output.pointer.digest), digest: output.pointer.digest)
+            let children = try manifestChildren(of: output)
             try await download(children.filter { !cache.contains($0) }.map { TransferItem(digest: $0, size: 0) }, phase: "Downloading")
         }
         for output in outputs {
             needed[output.pointer.digest] = output.pointer.kind == .file ? output.pointer.size : 0
             if output.pointer.kind == .directory {
-                let tree = try treeEntries(output.pointer.digest)
+                let tree = try treeEntries(output.pointer.digest, pointerPath: output.pointerPath)
                 for node in tree.nodes { needed[node] = 0 }
                 for entry in tree.entries { needed[entry.digest] = entry.size }
             }
@@ -147,6 +147,17 @@ extension DataRepository {
         summary.bytes = bytes
         summary.alreadyPresent = needed.count - (downloaded.count - summary.repaired)
         return summary
+    }
+
+    /// The nodes below a tracked folder's root manifest, naming the pointer file when the manifest is unusable.
+    /// (A synchronous helper: the same do/catch inline in the async `fetch` crashes the Swift 6.3 compiler.)
+    private func manifestChildren(of output: TrackedOutput) throws(YardError) -> [ContentDigest] {
+        do {
+            return try DirectoryTree.children(of: try cache.read(output.pointer.digest), digest: output.pointer.digest)
+        } catch where error.code == .invalidState {
+            throw YardError(error.code, "'\(output.pointerPath)' names a manifest yard cannot use. "
+                            + error.message.replacingOccurrences(of: "<path>.yard", with: output.pointerPath))
+        }
     }
 
     /// fetch (with repair), then checkout.

@@ -400,4 +400,29 @@ struct DataSafetyTests {
         #expect(try test.repository.verify().corrupted.isEmpty)
         #expect(throws: YardError.self) { try LinkKind.parseList("softlink") }
     }
+
+    @Test func pullingAManifestWithEscapingPathsFromARemoteWritesNothingOutside() async throws {
+        // The remote (a folder anyone with write access can fill) serves a manifest whose entry climbs out.
+        let source = try SandboxedRepository()
+        let manifest = try source.storeManifest(["../../outside/pwned.txt"])
+        let remoteFolder = TemporaryDirectory()
+        let remote = try FolderRemote(path: remoteFolder.path)
+        let objects = try source.repository.cache.allObjects()
+        try await remote.upload(objects.map { TransferItem(digest: $0, size: source.repository.cache.size(of: $0) ?? 0) },
+                                from: source.repository.cache, progress: SilentProgress())
+
+        let clone = try SandboxedRepository()
+        clone.writePointer("data.yard", path: "data", kind: "directory", digest: manifest)
+        let before = clone.outsideSnapshot()
+        for force in [false, true] {
+            do {
+                _ = try await clone.repository.pull(from: remote, from: clone.root, force: force)
+                Issue.record("pull of a manifest with an escaping path succeeded")
+            } catch let error as YardError {
+                #expect(error.message.contains("data.yard"))
+                #expect(error.message.contains("../../outside/pwned.txt"))
+            }
+            #expect(clone.outsideSnapshot() == before)
+        }
+    }
 }
