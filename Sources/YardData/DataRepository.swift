@@ -92,7 +92,7 @@ public struct DataRepository: Sendable {
     }
 
     /// Relative paths of every pointer file in the work tree, sorted. Tracked folders, `.git` and `.yard`
-    /// are not descended into, so a 100,000-file dataset costs nothing here.
+    /// (at any depth) are not descended into, so a 100,000-file dataset costs nothing here.
     public func pointerPaths() throws(YardError) -> [String] {
         var found: [String] = []
         var pending = [""]
@@ -106,7 +106,8 @@ public struct DataRepository: Sendable {
                     if (kind ?? FileSystem.info(root + "/" + child)?.kind) == .file { found.append(child) }
                     continue
                 }
-                if relative.isEmpty && (name == ".git" || name == Self.directoryName) { continue }
+                // .git and .yard folders (at any depth: nested clones) hold no pointers checkout may follow.
+                if name == ".git" || name == Self.directoryName { continue }
                 if names.contains(name + PointerFile.suffix) { continue }
                 let resolvedKind = kind ?? FileSystem.info(root + "/" + child)?.kind
                 if resolvedKind == .directory { pending.append(child) }
