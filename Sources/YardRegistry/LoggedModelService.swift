@@ -64,6 +64,53 @@ public struct LoggedModelService: Sendable {
         try await registry.deleteLoggedModel(id: id)
     }
 
+    /// Legacy `runs/log-model`: appends the model's JSON description to the run's
+    /// `mlflow.log-model.history` tag, which older clients and the UI read. The append is one
+    /// transaction (concurrent calls all land), and the tag keeps only the newest entries: at most
+    /// ``logModelHistoryLimit`` of them, within MLflow's tag value limit.
+    public func logLegacyModel(runId: String, modelJSON: String) async throws {
+        guard let data = modelJSON.data(using: .utf8), (try? JSONSerialization.jsonObject(with: data)) is [String: Any] else {
+            throw YardError.invalid("Invalid value for parameter 'model_json' supplied: it must be a JSON object.")
+        }
+        let model = try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+        for field in ["artifact_path", "flavors", "utc_time_created", "run_id"] where model[field] == nil {
+            throw YardError.invalid("Model json is missing mandatory fields: ['\(field)']")
+        }
+        // Re-encoded compactly, as the entry will be stored.
+        let entry = String(decoding: try JSONSerialization.data(withJSONObject: model, options: [.withoutEscapingSlashes]), as: UTF8.self)
+        guard entry.unicodeScalars.count + 2 <= Validation.maxTagValueLength else {
+            throw YardError.invalid("Invalid value for parameter 'model_json' supplied: the model description is longer than the \(Validation.maxTagValueLength) characters a run tag can hold.")
+        }
+        try await TrackingErrors.translating {
+            try await registry.updateRunTag(runId: runId, key: ReservedTags.logModelHistory) { existing in
+                Self.appendCapped(existing, entry: entry)
+            }
+        }
+    }
+
+    public static let logModelHistoryLimit = 100
+
+    /// `existing` (a JSON array, or anything else, which is dropped) with `entry` appended, oldest
+    /// entries removed until at most ``logModelHistoryLimit`` remain and the array fits in a tag value.
+    static func appendCapped(_ existing: String?, entry: String) -> String {
+        var entries: [String] = []
+        if let existing, let array = (try? JSONSerialization.jsonObject(with: Data(existing.utf8))) as? [Any] {
+            entries = array.compactMap { item in
+                guard JSONSerialization.isValidJSONObject(item),
+                      let data = try? JSONSerialization.data(withJSONObject: item, options: [.withoutEscapingSlashes]) else { return nil }
+                return String(decoding: data, as: UTF8.self)
+            }
+        }
+        entries.append(entry)
+        if entries.count > logModelHistoryLimit { entries.removeFirst(entries.count - logModelHistoryLimit) }
+        // "[" + entries joined by "," + "]"
+        var length = entries.reduce(1) { $0 + $1.unicodeScalars.count + 1 }
+        while length > Validation.maxTagValueLength, entries.count > 1 {
+            length -= entries.removeFirst().unicodeScalars.count + 1
+        }
+        return "[" + entries.joined(separator: ",") + "]"
+    }
+
     public func search(experimentIds: [String], filter: String?, orderBy: [(field: String, ascending: Bool)],
                        maxResults: Int64?, pageToken: String?) async throws -> Page<LoggedModel> {
         let limit = try Validation.validateMaxResults(maxResults, limit: 1000, default: 100)

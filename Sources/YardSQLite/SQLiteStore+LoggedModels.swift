@@ -13,10 +13,11 @@ extension SQLiteStore {
                 sql: """
                     INSERT INTO logged_models (model_id, experiment_id, name, artifact_location, creation_timestamp,
                         last_updated_timestamp, status, status_message, lifecycle_stage, model_type, source_run_id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [model.modelId, experimentNumber, model.name, model.artifactLocation, model.creationTimestamp,
-                            model.lastUpdatedTimestamp, model.status.rawValue, model.statusMessage, model.modelType, model.sourceRunId])
+                            model.lastUpdatedTimestamp, model.status.rawValue, model.statusMessage, LifecycleStage.active.rawValue,
+                            model.modelType, model.sourceRunId])
             try Self.upsertLoggedModelRows(db, table: "logged_model_params", id: model.modelId, items: model.params)
             try Self.upsertLoggedModelRows(db, table: "logged_model_tags", id: model.modelId, items: model.tags)
         }
@@ -71,8 +72,16 @@ extension SQLiteStore {
     public func deleteLoggedModel(id: String) async throws {
         try await write { db in
             try Self.requireLoggedModel(db, id)
-            try db.execute(sql: "UPDATE logged_models SET lifecycle_stage = 'deleted', last_updated_timestamp = ? WHERE model_id = ?",
-                           arguments: [Identifiers.nowMillis(), id])
+            try db.execute(sql: "UPDATE logged_models SET lifecycle_stage = ?, last_updated_timestamp = ? WHERE model_id = ?",
+                           arguments: [LifecycleStage.deleted.rawValue, Identifiers.nowMillis(), id])
+        }
+    }
+
+    public func updateRunTag(runId: String, key: String, _ update: @escaping @Sendable (String?) throws -> String) async throws {
+        try await write { db in
+            _ = try Self.requireActiveRun(db, runId)
+            let current = try String.fetchOne(db, sql: "SELECT value FROM tags WHERE run_uuid = ? AND key = ?", arguments: [runId, key])
+            try Self.upsertTags(db, runId: runId, tags: [Tag(key: key, value: try update(current))])
         }
     }
 
@@ -107,7 +116,8 @@ extension SQLiteStore {
     // MARK: Helpers
 
     static func requireLoggedModel(_ db: Database, _ id: String) throws {
-        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM logged_models WHERE model_id = ? AND lifecycle_stage = 'active'", arguments: [id]) == true else {
+        guard try Bool.fetchOne(db, sql: "SELECT 1 FROM logged_models WHERE model_id = ? AND lifecycle_stage = ?",
+                                arguments: [id, LifecycleStage.active.rawValue]) == true else {
             throw YardError.notFound("Logged model with ID '\(id)' not found.")
         }
     }

@@ -13,6 +13,9 @@ public protocol RegistryStore: Sendable {
     func logLoggedModelParams(id: String, params: [Param]) async throws
     func deleteLoggedModel(id: String) async throws
     func searchLoggedModels(_ query: LoggedModelQuery) async throws -> Page<LoggedModel>
+    /// Legacy `runs/log-model`: reads the active run's tag `key` (nil when unset) and writes
+    /// `update(value)` in the same transaction, so concurrent appends do not lose each other.
+    func updateRunTag(runId: String, key: String, _ update: @escaping @Sendable (String?) throws -> String) async throws
 
     // MARK: Registered models
     /// Creates the model with a new stable id (the key of its history).

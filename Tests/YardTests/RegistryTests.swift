@@ -429,6 +429,35 @@ struct RegistryTests {
         }
     }
 
+    /// Gate 7: legacy `runs/log-model` keeps its tag bounded and loses no concurrent append.
+    @Test func legacyLogModelHistoryIsCappedAndConcurrentAppendsAllLand() async throws {
+        let f = try fixture()
+        let run = try await f.tracking.createRun(experimentId: "0", userId: nil, runName: nil, startTime: nil, tags: [])
+        let runId = run.info.runId
+        let logModel: @Sendable (String) async throws -> Void = { json in try await f.models.logLegacyModel(runId: runId, modelJSON: json) }
+        func model(_ path: String, padding: Int = 0) -> String {
+            "{\"artifact_path\":\"\(path)\",\"flavors\":{\"python_function\":{\"pad\":\"\(String(repeating: "x", count: padding))\"}},\"utc_time_created\":\"2026-01-01\",\"run_id\":\"\(runId)\"}"
+        }
+        func history() async throws -> [[String: Any]] {
+            let value = try #require(try await f.tracking.run(id: runId).tags.first { $0.key == ReservedTags.logModelHistory }?.value)
+            #expect(value.count <= Validation.maxTagValueLength)
+            return try #require(try JSONSerialization.jsonObject(with: Data(value.utf8)) as? [[String: Any]])
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<20 {
+                group.addTask { try await logModel(model("m\(index)")) }
+            }
+            try await group.waitForAll()
+        }
+        #expect(Set(try await history().compactMap { $0["artifact_path"] as? String }) == Set((0..<20).map { "m\($0)" }))
+        for index in 0..<40 {
+            try await logModel(model("big\(index)", padding: 500))
+        }
+        let capped = try await history()
+        #expect(capped.last?["artifact_path"] as? String == "big39")
+        #expect(capped.count < 40)
+    }
+
     static func moveAlias(_ store: SQLiteStore, _ alias: String, from: Int64, to: Int64) async throws {
         try await store.setAlias(name: "churn", alias: alias, version: to, expected: .holds(from), history: { _ in
             [HistoryRecord(version: to, action: .aliasSet, detail: AliasMove(alias: alias, from: from, to: to).json)]
@@ -482,6 +511,9 @@ final class InterposedStore: RegistryStore, @unchecked Sendable {
     func logLoggedModelParams(id: String, params: [Param]) async throws { try await base.logLoggedModelParams(id: id, params: params) }
     func deleteLoggedModel(id: String) async throws { try await base.deleteLoggedModel(id: id) }
     func searchLoggedModels(_ query: LoggedModelQuery) async throws -> Page<LoggedModel> { try await base.searchLoggedModels(query) }
+    func updateRunTag(runId: String, key: String, _ update: @escaping @Sendable (String?) throws -> String) async throws {
+        try await base.updateRunTag(runId: runId, key: key, update)
+    }
     func createRegisteredModel(_ model: RegisteredModel) async throws { try await base.createRegisteredModel(model) }
     func registeredModel(name: String) async throws -> RegisteredModel { try await base.registeredModel(name: name) }
     func renameRegisteredModel(name: String, to newName: String, history: [HistoryRecord], actor: String) async throws {
