@@ -26,7 +26,7 @@ public struct PromotionService: Sendable {
     }
 
     /// Decides against the alias's current holder and moves the alias only if it still has that holder
-    /// (compare-and-set in the write's transaction). If another move won the race, the decision is taken
+    /// and the policy is still the one evaluated (compare-and-set in the write's transaction). If another move won the race, the decision is taken
     /// once more against the new holder; a second lost race is a 409 and nothing changes.
     ///
     /// Fails closed: any error reading the candidate, the champion, the policy or their runs is thrown,
@@ -37,7 +37,8 @@ public struct PromotionService: Sendable {
             let candidate = try await registry.modelVersion(name: name, version: version)
             let holder = try await registry.aliasHolder(name: name, alias: alias)
             let champion = try await holder.asyncMap { try await registry.modelVersion(name: name, version: $0) }
-            let policy = try await self.policy(name: name)?.policy ?? PromotionPolicy()
+            let document = try await registry.policy(name: name)
+            let policy = try document.map(PromotionPolicy.parse) ?? PromotionPolicy()
             let gates = try await evaluate(policy, candidate: candidate, champion: champion, alias: alias)
             var decision = PromotionDecision(model: name, version: version, alias: alias, championVersion: holder,
                                              gates: gates, dryRun: dryRun, passed: gates.allSatisfy(\.passed), applied: false)
@@ -48,7 +49,8 @@ public struct PromotionService: Sendable {
                 return decision
             }
             do {
-                try await registry.setAlias(name: name, alias: alias, version: version, expected: AliasExpectation(holder), history: { _ in
+                try await registry.setAlias(name: name, alias: alias, version: version, expected: AliasExpectation(holder),
+                                            policy: .document(document), history: { _ in
                     [HistoryRecord(version: version, action: .promoted, detail: detail)]
                 }, actor: actor)
                 decision.applied = true
@@ -93,7 +95,7 @@ public struct PromotionService: Sendable {
             }
             _ = try await registry.modelVersion(name: name, version: target)
             do {
-                try await registry.setAlias(name: name, alias: alias, version: target, expected: .holds(current), history: { _ in
+                try await registry.setAlias(name: name, alias: alias, version: target, expected: .holds(current), policy: .any, history: { _ in
                     [HistoryRecord(version: target, action: .rolledBack, detail: AliasMove(alias: alias, from: current, to: target).json)]
                 }, actor: actor)
                 return (current, target)

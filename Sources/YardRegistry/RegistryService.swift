@@ -141,12 +141,14 @@ public struct RegistryService: Sendable {
     public func deleteVersion(name: String, version: String, actor: String) async throws {
         let number = try Self.versionNumber(version)
         let found = try await registry.modelVersion(name: name, version: number)
-        if let policy = try await policy(name: name) {
+        let document = try await registry.policy(name: name)
+        if let policy = try document.map(PromotionPolicy.parse) {
             if let alias = found.aliases.first(where: { policy.protects($0) }) {
                 throw YardError(.permissionDenied, "Version \(number) of registered model '\(name)' holds alias '\(alias)', which the model's promotion policy protects; move the alias first with `yard model promote \(name) <version> --alias \(alias)` or `yard model rollback \(name) --alias \(alias)` (POST /api/v1/models/\(name)/promote or /rollback), then delete the version.")
             }
         }
-        try await registry.deleteModelVersion(name: name, version: number, history: { aliases in
+        // The policy is checked again in the delete's transaction (409 if it changed meanwhile).
+        try await registry.deleteModelVersion(name: name, version: number, policy: .document(document), history: { aliases in
             aliases.map { HistoryRecord(version: number, action: .aliasDeleted, detail: AliasMove(alias: $0, from: number, to: nil).json) }
                 + [HistoryRecord(version: number, action: .versionDeleted, detail: "{}")]
         }, actor: actor)
@@ -197,32 +199,27 @@ public struct RegistryService: Sendable {
     public func setAlias(name: String, alias: String, version: String, actor: String) async throws {
         try Self.validateAlias(alias)
         let number = try Self.versionNumber(version)
-        if let policy = try await policy(name: name), policy.protects(alias) {
+        let document = try await registry.policy(name: name)
+        if let policy = try document.map(PromotionPolicy.parse), policy.protects(alias) {
             throw YardError(.permissionDenied, "Alias '\(alias)' of registered model '\(name)' is protected by the model's promotion policy and moves only through its gates: use `yard model promote \(name) \(number) --alias \(alias)` or POST /api/v1/models/\(name)/promote with {\"version\": \(number), \"alias\": \"\(alias)\"}. \(Self.protectionNote)")
         }
-        try await registry.setAlias(name: name, alias: alias, version: number, expected: .any, history: { previous in
+        try await registry.setAlias(name: name, alias: alias, version: number, expected: .any, policy: .document(document), history: { previous in
             [HistoryRecord(version: number, action: .aliasSet, detail: AliasMove(alias: alias, from: previous, to: number).json)]
         }, actor: actor)
     }
 
     /// MLflow's delete-alias: refused (403) for an alias the model's promotion policy protects.
     public func deleteAlias(name: String, alias: String, actor: String) async throws {
-        if let policy = try await policy(name: name), policy.protects(alias) {
+        let document = try await registry.policy(name: name)
+        if let policy = try document.map(PromotionPolicy.parse), policy.protects(alias) {
             throw YardError(.permissionDenied, "Alias '\(alias)' of registered model '\(name)' is protected by the model's promotion policy and cannot be deleted through the MLflow API; move it with `yard model promote` or `yard model rollback` (POST /api/v1/models/\(name)/promote or /rollback). \(Self.protectionNote)")
         }
-        try await registry.deleteAlias(name: name, alias: alias, expected: .any, history: { previous in
+        try await registry.deleteAlias(name: name, alias: alias, expected: .any, policy: .document(document), history: { previous in
             [HistoryRecord(version: previous, action: .aliasDeleted, detail: AliasMove(alias: alias, from: previous, to: nil).json)]
         }, actor: actor)
     }
 
     static let protectionNote = "A policy protects every alias of its model unless it lists the protected ones under 'aliases:'."
-
-    /// The model's parsed policy, if it has one. A stored policy that no longer parses protects everything
-    /// (it fails the request rather than letting the alias move ungated).
-    func policy(name: String) async throws -> PromotionPolicy? {
-        guard let document = try await registry.policy(name: name) else { return nil }
-        return try PromotionPolicy.parse(document)
-    }
 
     public func version(name: String, alias: String) async throws -> ModelVersion {
         try await registry.version(name: name, alias: alias)

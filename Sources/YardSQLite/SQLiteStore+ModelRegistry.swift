@@ -131,9 +131,11 @@ extension SQLiteStore {
         }
     }
 
-    public func deleteModelVersion(name: String, version: Int64, history: @escaping @Sendable ([String]) -> [HistoryRecord], actor: String) async throws {
+    public func deleteModelVersion(name: String, version: Int64, policy: PolicyExpectation,
+                                   history: @escaping @Sendable ([String]) -> [HistoryRecord], actor: String) async throws {
         try await write { db in
             _ = try Self.requireVersion(db, name, version)
+            try Self.require(db, policy, name: name)
             // The version's aliases go with it (ON DELETE CASCADE); the history says which.
             let aliases = try String.fetchAll(db, sql: "SELECT alias FROM registered_model_aliases WHERE name = ? AND version = ? ORDER BY alias",
                                               arguments: [name, version])
@@ -202,10 +204,11 @@ extension SQLiteStore {
 
     // MARK: Aliases
 
-    public func setAlias(name: String, alias: String, version: Int64, expected: AliasExpectation,
+    public func setAlias(name: String, alias: String, version: Int64, expected: AliasExpectation, policy: PolicyExpectation,
                          history: @escaping @Sendable (Int64?) -> [HistoryRecord], actor: String) async throws {
         try await write { db in
             _ = try Self.requireVersion(db, name, version)
+            try Self.require(db, policy, name: name)
             let previous = try Self.aliasHolder(db, name, alias)
             try Self.require(expected, previous, name: name, alias: alias)
             try db.execute(sql: "INSERT OR REPLACE INTO registered_model_aliases (name, alias, version) VALUES (?, ?, ?)",
@@ -215,10 +218,11 @@ extension SQLiteStore {
         }
     }
 
-    public func deleteAlias(name: String, alias: String, expected: AliasExpectation,
+    public func deleteAlias(name: String, alias: String, expected: AliasExpectation, policy: PolicyExpectation,
                             history: @escaping @Sendable (Int64) -> [HistoryRecord], actor: String) async throws {
         try await write { db in
             try Self.requireRegisteredModel(db, name)
+            try Self.require(db, policy, name: name)
             let previous = try Self.aliasHolder(db, name, alias)
             try Self.require(expected, previous, name: name, alias: alias)
             try db.execute(sql: "DELETE FROM registered_model_aliases WHERE name = ? AND alias = ?", arguments: [name, alias])
@@ -330,6 +334,14 @@ extension SQLiteStore {
         }
         throw YardError(.resourceConflict,
                         "Alias '\(alias)' of registered model '\(name)' changed meanwhile: it \(now), but was \(was) when the decision was made; nothing was changed.")
+    }
+
+    /// Refuses the write when the model's promotion policy changed since the decision was made.
+    static func require(_ db: Database, _ expected: PolicyExpectation, name: String) throws {
+        guard expected != .any else { return }
+        let current = try String.fetchOne(db, sql: "SELECT document FROM promotion_policies WHERE name = ?", arguments: [name])
+        guard !expected.matches(current) else { return }
+        throw YardError(.resourceConflict, "The promotion policy of registered model '\(name)' changed meanwhile; nothing was changed.")
     }
 
     static func newRegisteredModelId() -> String {

@@ -34,7 +34,9 @@ public protocol RegistryStore: Sendable {
     func modelVersion(name: String, version: Int64) async throws -> ModelVersion
     func updateModelVersionDescription(name: String, version: Int64, description: String) async throws
     /// Deletes the version with the aliases that point at it; `history` gets those aliases (sorted).
-    func deleteModelVersion(name: String, version: Int64, history: @escaping @Sendable ([String]) -> [HistoryRecord], actor: String) async throws
+    /// Throws `.resourceConflict` (changing nothing) when the model's policy is not as `policy` expects.
+    func deleteModelVersion(name: String, version: Int64, policy: PolicyExpectation,
+                            history: @escaping @Sendable ([String]) -> [HistoryRecord], actor: String) async throws
     /// `history` gets the version's previous stage and the versions archived by `archiveExisting`.
     func transitionStage(name: String, version: Int64, to stage: ModelStage, archiveExisting: Bool,
                          history: @escaping @Sendable (StageTransition) -> [HistoryRecord], actor: String) async throws
@@ -43,13 +45,13 @@ public protocol RegistryStore: Sendable {
     func deleteModelVersionTag(name: String, version: Int64, key: String) async throws
 
     // MARK: Aliases
-    /// Points `alias` at `version` if the alias is in the state `expected` says (compare-and-set), and
-    /// appends `history(previous holder)`, all in one transaction. Throws `.resourceConflict` when the
-    /// alias is not as expected; nothing changes then.
-    func setAlias(name: String, alias: String, version: Int64, expected: AliasExpectation,
+    /// Points `alias` at `version` if the alias is in the state `expected` says and the model's policy is
+    /// the one the decision was made under (compare-and-set), and appends `history(previous holder)`,
+    /// all in one transaction. Throws `.resourceConflict` when either changed; nothing changes then.
+    func setAlias(name: String, alias: String, version: Int64, expected: AliasExpectation, policy: PolicyExpectation,
                   history: @escaping @Sendable (Int64?) -> [HistoryRecord], actor: String) async throws
-    /// Removes `alias` (if present) when it is as `expected`, appending `history(previous holder)` if it was set.
-    func deleteAlias(name: String, alias: String, expected: AliasExpectation,
+    /// Removes `alias` (if present) under the same conditions, appending `history(previous holder)` if it was set.
+    func deleteAlias(name: String, alias: String, expected: AliasExpectation, policy: PolicyExpectation,
                      history: @escaping @Sendable (Int64) -> [HistoryRecord], actor: String) async throws
     func version(name: String, alias: String) async throws -> ModelVersion
     /// The version `alias` points at, or nil when the model has no such alias (the model must exist).
@@ -85,6 +87,21 @@ public enum AliasExpectation: Sendable, Equatable {
         case .any: return true
         case .absent: return current == nil
         case .holds(let version): return current == version
+        }
+    }
+}
+
+/// The promotion policy a write was decided under, checked again in the write's transaction.
+public enum PolicyExpectation: Sendable, Equatable {
+    /// No condition.
+    case any
+    /// The stored policy document must be exactly this one (nil: the model has no policy).
+    case document(String?)
+
+    public func matches(_ current: String?) -> Bool {
+        switch self {
+        case .any: return true
+        case .document(let expected): return expected == current
         }
     }
 }

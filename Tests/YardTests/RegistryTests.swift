@@ -298,6 +298,20 @@ struct RegistryTests {
         #expect(try await f.registry.version(name: "churn", alias: "production").version == v1.version)
     }
 
+    /// Gate 2/3: a policy set while a plain alias move is checked still stops the move.
+    @Test func aPolicySetDuringAPlainAliasMoveStopsIt() async throws {
+        let f = try fixture()
+        _ = try await version(f, metrics: [:])
+        let racing = InterposedStore(base: f.store, interfereAfterPolicyRead: true) { base in
+            try await base.setPolicy(name: "churn", document: Self.championPolicy, history: [], actor: "ann")
+        }
+        let registry = RegistryService(registry: racing, tracking: f.store)
+        await #expect(throws: YardError(.resourceConflict, "The promotion policy of registered model 'churn' changed meanwhile; nothing was changed.")) {
+            try await registry.setAlias(name: "churn", alias: "production", version: "1", actor: "bob")
+        }
+        await #expect(throws: YardError.self) { _ = try await f.registry.version(name: "churn", alias: "production") }
+    }
+
     /// Gate 3: an alias that moves while a promotion is being decided is not overwritten on a stale decision.
     @Test func aPromotionRacingAnAliasMoveIsDecidedAgainstTheNewChampion() async throws {
         let f = try fixture()
@@ -459,7 +473,7 @@ struct RegistryTests {
     }
 
     static func moveAlias(_ store: SQLiteStore, _ alias: String, from: Int64, to: Int64) async throws {
-        try await store.setAlias(name: "churn", alias: alias, version: to, expected: .holds(from), history: { _ in
+        try await store.setAlias(name: "churn", alias: alias, version: to, expected: .holds(from), policy: .any, history: { _ in
             [HistoryRecord(version: to, action: .aliasSet, detail: AliasMove(alias: alias, from: from, to: to).json)]
         }, actor: "racer")
     }
@@ -470,18 +484,26 @@ struct RegistryTests {
 final class InterposedStore: RegistryStore, @unchecked Sendable {
     let base: SQLiteStore
     let failAliasReads: Bool
+    /// Run `interference` after the first policy read instead of the first alias read.
+    let interfereAfterPolicyRead: Bool
     let interference: (@Sendable (SQLiteStore) async throws -> Void)?
     private let lock = NSLock()
     private var interfered = false
 
-    init(base: SQLiteStore, failAliasReads: Bool = false, interference: (@Sendable (SQLiteStore) async throws -> Void)? = nil) {
+    init(base: SQLiteStore, failAliasReads: Bool = false, interfereAfterPolicyRead: Bool = false,
+         interference: (@Sendable (SQLiteStore) async throws -> Void)? = nil) {
         self.base = base
         self.failAliasReads = failAliasReads
+        self.interfereAfterPolicyRead = interfereAfterPolicyRead
         self.interference = interference
     }
 
     private func afterAliasRead() async throws {
         if failAliasReads { throw YardError(.internalError, "disk I/O error (injected)") }
+        if !interfereAfterPolicyRead { try await interfereOnce() }
+    }
+
+    private func interfereOnce() async throws {
         let first = lock.withLock { () -> Bool in
             defer { interfered = true }
             return !interfered
@@ -535,8 +557,9 @@ final class InterposedStore: RegistryStore, @unchecked Sendable {
     func updateModelVersionDescription(name: String, version: Int64, description: String) async throws {
         try await base.updateModelVersionDescription(name: name, version: version, description: description)
     }
-    func deleteModelVersion(name: String, version: Int64, history: @escaping @Sendable ([String]) -> [HistoryRecord], actor: String) async throws {
-        try await base.deleteModelVersion(name: name, version: version, history: history, actor: actor)
+    func deleteModelVersion(name: String, version: Int64, policy: PolicyExpectation,
+                            history: @escaping @Sendable ([String]) -> [HistoryRecord], actor: String) async throws {
+        try await base.deleteModelVersion(name: name, version: version, policy: policy, history: history, actor: actor)
     }
     func transitionStage(name: String, version: Int64, to stage: ModelStage, archiveExisting: Bool,
                          history: @escaping @Sendable (StageTransition) -> [HistoryRecord], actor: String) async throws {
@@ -549,18 +572,22 @@ final class InterposedStore: RegistryStore, @unchecked Sendable {
     func deleteModelVersionTag(name: String, version: Int64, key: String) async throws {
         try await base.deleteModelVersionTag(name: name, version: version, key: key)
     }
-    func setAlias(name: String, alias: String, version: Int64, expected: AliasExpectation,
+    func setAlias(name: String, alias: String, version: Int64, expected: AliasExpectation, policy: PolicyExpectation,
                   history: @escaping @Sendable (Int64?) -> [HistoryRecord], actor: String) async throws {
-        try await base.setAlias(name: name, alias: alias, version: version, expected: expected, history: history, actor: actor)
+        try await base.setAlias(name: name, alias: alias, version: version, expected: expected, policy: policy, history: history, actor: actor)
     }
-    func deleteAlias(name: String, alias: String, expected: AliasExpectation,
+    func deleteAlias(name: String, alias: String, expected: AliasExpectation, policy: PolicyExpectation,
                      history: @escaping @Sendable (Int64) -> [HistoryRecord], actor: String) async throws {
-        try await base.deleteAlias(name: name, alias: alias, expected: expected, history: history, actor: actor)
+        try await base.deleteAlias(name: name, alias: alias, expected: expected, policy: policy, history: history, actor: actor)
     }
     func setPolicy(name: String, document: String, history: [HistoryRecord], actor: String) async throws {
         try await base.setPolicy(name: name, document: document, history: history, actor: actor)
     }
-    func policy(name: String) async throws -> String? { try await base.policy(name: name) }
+    func policy(name: String) async throws -> String? {
+        let document = try await base.policy(name: name)
+        if interfereAfterPolicyRead { try await interfereOnce() }
+        return document
+    }
     func appendHistory(name: String, records: [HistoryRecord], actor: String) async throws {
         try await base.appendHistory(name: name, records: records, actor: actor)
     }
