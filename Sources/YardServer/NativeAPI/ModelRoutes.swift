@@ -26,6 +26,8 @@ extension NativeRoutes {
         var requiredTags: [String]
         var requireDescription: Bool
         var requiredDatasets: [String]
+        /// The aliases only promotion may move; nil (omitted) means every alias of the model.
+        var protectedAliases: [String]?
 
         init(model: String, document: String, policy: PromotionPolicy) {
             self.model = model
@@ -34,6 +36,7 @@ extension NativeRoutes {
             requiredTags = policy.requiredTags
             requireDescription = policy.requireDescription
             requiredDatasets = policy.requiredDatasets
+            protectedAliases = policy.protectedAliases
         }
     }
 
