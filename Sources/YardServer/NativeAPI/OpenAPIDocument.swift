@@ -661,6 +661,13 @@ enum OpenAPIDocument {
                 "items": {
                   "type": "string"
                 }
+              },
+              "protected_aliases": {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                },
+                "description": "Aliases that only promotion (and rollback) may move; absent = every alias of the model. MLflow's alias routes answer 403 for them."
               }
             }
           },
