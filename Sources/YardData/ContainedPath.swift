@@ -16,7 +16,12 @@ enum ContainedPath {
         var ancestor = PathText.parent(absolute)
         while ancestor.count > root.count, FileSystem.info(ancestor) == nil { ancestor = PathText.parent(ancestor) }
         let realRoot = DataRepository.canonical(root)
-        let resolved = DataRepository.canonical(ancestor)
+        // realpath itself, not `canonical`: its lexical fallback would wave a dangling link through.
+        guard let resolvedPointer = realpath(ancestor, nil) else {
+            throw refused(absolute, root: root, "'\(PathText.shown(ancestor))' cannot be resolved (\(FileSystem.lastError); a dangling symbolic link?)")
+        }
+        let resolved = String(cString: resolvedPointer)
+        free(resolvedPointer)
         if resolved == realRoot { return }
         guard resolved.hasPrefix(realRoot + "/") else {
             throw refused(absolute, root: root, "a folder on the way is a symbolic link to '\(resolved)', outside the repository")

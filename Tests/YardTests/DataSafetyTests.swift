@@ -263,6 +263,9 @@ struct DataSafetyTests {
             #expect(throws: YardError.self) { try ContainedPath.check(test.root + bad, root: test.root) }
         }
         #expect(throws: YardError.self) { try ContainedPath.check(test.outside + "/x.txt", root: test.root) }
+        // A dangling link to a folder that does not exist yet must not be created through.
+        try FileManager.default.createSymbolicLink(atPath: test.root + "/dangling", withDestinationPath: test.outside + "/later")
+        #expect(throws: YardError.self) { try ContainedPath.check(test.root + "/dangling/x.txt", root: test.root) }
         // The last component is replaced or unlinked, never followed; links that stay inside are fine.
         try ContainedPath.check(test.root + "/link", root: test.root)
         try ContainedPath.check(test.root + "/inside-link/x.txt", root: test.root)
