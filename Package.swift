@@ -6,6 +6,10 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "yard", targets: ["yard"]),
+        // The decoders fuzz/ (a separate package) fuzzes; one product each so a fuzz target builds only what it needs.
+        .library(name: "YardJSON", targets: ["YardJSON"]),
+        .library(name: "YardTracking", targets: ["YardTracking"]),
+        .library(name: "YardData", targets: ["YardData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
