@@ -81,7 +81,7 @@ public func buildRouter(_ components: ServerComponents) throws -> Router<YardReq
 
     let mlflow = MLflowRoutes(maxJSONBodyBytes: limits.mlflowJSONBytes)
     mlflow.addExperimentRoutes(components.tracking)
-    mlflow.addRunRoutes(components.tracking)
+    mlflow.addRunRoutes(components.tracking, loggedModels: components.loggedModels)
     ArtifactRoutes(tracking: components.tracking, roots: components.artifacts, limits: limits)
         .register(on: mlflow.routes, mlflow: mlflow)
     mlflow.addLoggedModelRoutes(components.loggedModels, artifacts: components.artifacts)

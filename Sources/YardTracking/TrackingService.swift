@@ -146,26 +146,6 @@ public struct TrackingService: Sendable {
         try await storeCall { try await store.logBatch(runId: runId, metrics: [], params: [], tags: tags) }
     }
 
-    /// Legacy `runs/log-model`: appends the model's JSON description to the run's
-    /// `mlflow.log-model.history` tag, which older clients and the UI read.
-    public func logModel(runId: String, modelJSON: String) async throws {
-        guard let data = modelJSON.data(using: .utf8), let model = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw YardError.invalid("Invalid value for parameter 'model_json' supplied: it must be a JSON object.")
-        }
-        for field in ["artifact_path", "flavors", "utc_time_created", "run_id"] where model[field] == nil {
-            throw YardError.invalid("Model json is missing mandatory fields: ['\(field)']")
-        }
-        let run = try await storeCall { try await store.run(id: runId) }
-        var history: [Any] = []
-        if let existing = run.tags.first(where: { $0.key == ReservedTags.logModelHistory })?.value.data(using: .utf8) {
-            history = (try? JSONSerialization.jsonObject(with: existing) as? [Any]) ?? []
-        }
-        history.append(model)
-        let encoded = try JSONSerialization.data(withJSONObject: history, options: [.withoutEscapingSlashes])
-        let tag = Tag(key: ReservedTags.logModelHistory, value: String(decoding: encoded, as: UTF8.self))
-        try await storeCall { try await store.logBatch(runId: runId, metrics: [], params: [], tags: [tag]) }
-    }
-
     public func deleteTag(runId: String, key: String) async throws {
         try await storeCall { try await store.deleteRunTag(runId: runId, key: key) }
     }

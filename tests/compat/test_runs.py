@@ -476,3 +476,60 @@ def test_get_history_page_token_with_huge_offset(api, client, experiment_id):
         if r.status_code == 200:
             assert r.json().get("metrics", []) == []
     assert api.get("metrics/get-history", {"run_id": run_id, "metric_key": "m"}).status_code == 200
+
+
+# --------------------------------------------------------------------------- legacy log-model
+
+def _legacy_model_json(run_id: str, name: str, padding: int = 0) -> str:
+    import json
+    return json.dumps({"run_id": run_id, "artifact_path": name, "utc_time_created": "2024-01-01 00:00:00.000000",
+                       "flavors": {"python_function": {"loader_module": "x", "pad": "p" * padding}}})
+
+
+@pytest.mark.yard_only(reason="MLflow appends to mlflow.log-model.history without a bound and "
+                              "loses concurrent appends; Modelyard caps it and appends in one transaction")
+def test_legacy_log_model_history_bounded_and_concurrent(api, client, experiment_id):
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    run_id = client.create_run(experiment_id).info.run_id
+    base = api.base
+
+    def log(name: str, padding: int = 0) -> int:
+        with requests.Session() as session:
+            r = session.post(f"{base}/api/2.0/mlflow/runs/log-model",
+                             json={"run_id": run_id, "model_json": _legacy_model_json(run_id, name, padding)},
+                             timeout=60)
+            return r.status_code
+
+    def history() -> list:
+        r = api.get("runs/get", {"run_id": run_id})
+        assert r.status_code == 200, r.text
+        tags = {t["key"]: t["value"] for t in r.json()["run"]["data"].get("tags", [])}
+        value = tags["mlflow.log-model.history"]
+        assert len(value) <= 8000
+        return json.loads(value)
+
+    # Concurrent appends within the cap: every one lands.
+    names = [f"c{i}" for i in range(40)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        statuses = list(pool.map(log, names))
+    assert statuses == [200] * len(names)
+    assert sorted(e["artifact_path"] for e in history()) == sorted(names)
+
+    # Many appends: the tag keeps the newest entries, within the tag value limit.
+    for i in range(120):
+        assert log(f"s{i}") == 200
+    entries = history()
+    assert 0 < len(entries) <= 100
+    assert entries[-1]["artifact_path"] == "s119"
+    assert [e["artifact_path"] for e in entries] == [f"s{i}" for i in range(120 - len(entries), 120)]
+
+    # Large entries: still within 8,000 characters, newest last.
+    for i in range(30):
+        assert log(f"big{i}", padding=500) == 200
+    entries = history()
+    assert entries[-1]["artifact_path"] == "big29"
+    assert [e["artifact_path"] for e in entries] == [f"big{i}" for i in range(30 - len(entries), 30)]

@@ -1,9 +1,11 @@
 import Hummingbird
 import YardCore
+import YardRegistry
 import YardTracking
 
 extension MLflowRoutes {
-    func addRunRoutes(_ tracking: TrackingService) {
+    /// `loggedModels` serves the legacy `runs/log-model`, whose history tag it appends in one transaction.
+    func addRunRoutes(_ tracking: TrackingService, loggedModels: LoggedModelService) {
         add(.post, "/runs/create") { fields in
             let run = try await tracking.createRun(
                 experimentId: try fields.string("experiment_id"), userId: try fields.string("user_id"),
@@ -70,7 +72,7 @@ extension MLflowRoutes {
             return .empty
         }
         add(.post, "/runs/log-model") { fields in
-            try await tracking.logModel(runId: try fields.runId(), modelJSON: try fields.required("model_json"))
+            try await loggedModels.logLegacyModel(runId: try fields.runId(), modelJSON: try fields.required("model_json"))
             return .empty
         }
         add(.post, "/runs/search") { fields in
