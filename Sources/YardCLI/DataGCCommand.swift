@@ -14,7 +14,7 @@ struct DataGCCommand: AsyncParsableCommand {
             tree plus the tip of every branch / every tag (combine them as you like).
 
             gc takes the repository lock (.yard/tmp/lock) exclusively. If another yard command (add, \
-            checkout, pull, fetch, push or another gc) is running in the repository, gc fails at once with \
+            checkout, pull, fetch, push or another gc) is running in the repository, gc fails after about two seconds with \
             "The repository is busy" and removes nothing: run it again afterwards. Commands started while gc \
             runs wait for it to finish.
 

@@ -116,30 +116,34 @@ public struct DirectoryTree: Sendable {
         case index([(bucket: Int, digest: ContentDigest, files: Int, size: Int64)])
     }
 
+    /// Parses a node. Lines and fields are split on UTF-8 bytes, not Characters: a path may hold a carriage
+    /// return before the newline or a combining mark after a space or an escape, which Character-wise
+    /// splitting would merge with the separator.
     public static func decode(_ bytes: [UInt8], digest: ContentDigest) throws(YardError) -> Node {
-        let text = String(decoding: bytes, as: UTF8.self)
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: true)[...]
+        var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: true)[...]
         guard let header = lines.popFirst() else { throw corrupt(digest) }
-        if header == "yard-tree-v1 leaf" {
+        if header.elementsEqual("yard-tree-v1 leaf".utf8) {
             var entries: [TreeEntry] = []
             entries.reserveCapacity(lines.count)
             for line in lines {
-                let fields = line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: false)
-                guard fields.count == 4, let entryDigest = ContentDigest(fields[0]), let size = Int64(fields[1]),
-                      fields[2] == "x" || fields[2] == "-" else { throw corrupt(digest) }
+                let fields = line.split(separator: 0x20, maxSplits: 3, omittingEmptySubsequences: false)
+                guard fields.count == 4, let entryDigest = ContentDigest(String(decoding: fields[0], as: UTF8.self)),
+                      let size = Int64(String(decoding: fields[1], as: UTF8.self)),
+                      fields[2].elementsEqual([0x78]) || fields[2].elementsEqual([0x2D]) else { throw corrupt(digest) }
                 let path = unescape(fields[3])
                 // Manifests arrive from remotes and git history: a path must stay inside the tracked folder.
                 if let reason = PathText.unsafeReason(path) {
                     throw YardError(.invalidState, "The directory manifest \(digest) lists the path '\(PathText.shown(path))', which yard refuses (\(reason)); nothing was changed. The pointer file naming this manifest is not trustworthy: restore it from git (git checkout -- <path>.yard) and run `yard data pull` again.")
                 }
-                entries.append(TreeEntry(path: path, digest: entryDigest, size: size, isExecutable: fields[2] == "x"))
+                entries.append(TreeEntry(path: path, digest: entryDigest, size: size, isExecutable: fields[2].first == 0x78))
             }
             return .leaf(entries)
         }
-        if header.hasPrefix("yard-tree-v1 index ") {
+        let indexPrefix = Array("yard-tree-v1 index ".utf8)
+        if header.starts(with: indexPrefix) {
             var children: [(Int, ContentDigest, Int, Int64)] = []
             for line in lines {
-                let fields = line.split(separator: " ")
+                let fields = line.split(separator: 0x20).map { String(decoding: $0, as: UTF8.self) }
                 guard fields.count == 4, let bucket = Int(fields[0]), let child = ContentDigest(fields[1]),
                       let files = Int(fields[2]), let size = Int64(fields[3]) else { throw corrupt(digest) }
                 children.append((bucket, child, files, size))
@@ -149,9 +153,22 @@ public struct DirectoryTree: Sendable {
         throw corrupt(digest)
     }
 
-    private static func unescape(_ text: Substring) -> String {
-        guard text.contains("%") else { return String(text) }
-        return text.replacingOccurrences(of: "%0A", with: "\n").replacingOccurrences(of: "%25", with: "%")
+    /// Undoes `%25` and `%0A` byte-wise (the inverse of `encodeLeaf`).
+    private static func unescape(_ bytes: ArraySlice<UInt8>) -> String {
+        guard bytes.contains(0x25) else { return String(decoding: bytes, as: UTF8.self) }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            if bytes[index] == 0x25, index + 2 < bytes.endIndex {
+                let pair = (bytes[index + 1], bytes[index + 2])
+                if pair == (0x32, 0x35) { out.append(0x25); index += 3; continue }
+                if pair == (0x30, 0x41) { out.append(0x0A); index += 3; continue }
+            }
+            out.append(bytes[index])
+            index += 1
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func corrupt(_ digest: ContentDigest) -> YardError {

@@ -21,7 +21,7 @@ public final class RepositoryLock: Sendable {
         self.path = path
     }
 
-    /// Takes the lock. `wait: false` fails at once with a message naming the lock when another process
+    /// Takes the lock. `wait: false` fails after about two seconds with a message naming the lock when another process
     /// (or another open of it in this process) holds a conflicting lock; `wait: true` blocks until it is free.
     public static func acquire(_ mode: Mode, in yardDirectory: String, wait: Bool, command: String) throws(YardError) -> RepositoryLock {
         let folder = yardDirectory + "/tmp"
@@ -33,7 +33,13 @@ public final class RepositoryLock: Sendable {
         }
         let kind = mode == .shared ? LOCK_SH : LOCK_EX
         var result = flock(descriptor, kind | LOCK_NB)
-        while result != 0 && errno == EINTR { result = flock(descriptor, kind | LOCK_NB) }
+        // A brief grace period before giving up: a command that is just finishing (or a child process
+        // between fork and exec, which shares the open lock until exec closes it) lets go within moments.
+        var attempts = 0
+        while result != 0 && (errno == EINTR || (errno == EWOULDBLOCK && !wait && attempts < 40)) {
+            if errno == EWOULDBLOCK { attempts += 1; usleep(50_000) }
+            result = flock(descriptor, kind | LOCK_NB)
+        }
         if result != 0 && errno == EWOULDBLOCK && wait {
             // Only gc holds the lock exclusively, and it is short: say why nothing seems to happen, then wait.
             FileHandle.standardError.write(Data("yard data \(command): waiting for a running `yard data gc` to finish (\(path))...\n".utf8))

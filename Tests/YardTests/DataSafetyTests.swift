@@ -428,4 +428,16 @@ struct DataSafetyTests {
             #expect(clone.outsideSnapshot() == before)
         }
     }
+
+    @Test(arguments: ["a\r", "x \u{301}y", "%25\u{301}", "%\u{301}25", "b\r\nc", "%0A%25\u{300}"])
+    func manifestPathsRoundTripByteForByte(path: String) throws {
+        let digest = ContentDigest.of(Array("x".utf8))
+        let tree = DirectoryTree(entries: [TreeEntry(path: path, digest: digest, size: 1, isExecutable: true)])
+        guard case .leaf(let entries) = try DirectoryTree.decode(tree.nodes[0].bytes, digest: tree.root) else {
+            Issue.record("not a leaf")
+            return
+        }
+        #expect(entries.map { Array($0.path.utf8) } == [Array(path.utf8)])
+        #expect(entries.first?.isExecutable == true)
+    }
 }
