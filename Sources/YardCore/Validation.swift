@@ -14,6 +14,9 @@ public enum Validation {
     public static let maxBatchTotal = 1000
     public static let maxRunSearchResults = 50000
     public static let maxExperimentSearchResults = 50000
+    public static let maxRegisteredModelSearchResults = 1000
+    public static let maxModelVersionSearchResults = 200_000
+    public static let maxLoggedModelSearchResults = 1000
     /// One page of `metrics/get-history`: what the MLflow client asks for (`GET_METRIC_HISTORY_MAX_RESULTS`),
     /// used when a request gives no `max_results`, and the most a request may ask for.
     public static let maxMetricHistoryResults = 25000
@@ -128,20 +131,8 @@ public enum Validation {
     /// The offset behind a page token, refused (400) when it does not decode or is out of range. The
     /// number is range-checked as a Double before Foundation converts it to an integer.
     public static func pageOffset(_ token: String?) throws(YardError) -> Int {
-        guard let token, !token.isEmpty else { return 0 }
-        if let data = Data(base64Encoded: token),
-           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let number = object["offset"] as? NSNumber {
-            let value = number.doubleValue
-            guard value.isFinite, value >= 0, value <= Double(maxPageOffset), value == value.rounded(.towardZero) else {
-                throw .invalid("Invalid page token, its offset is out of range: \(token)")
-            }
-        }
-        let offset = try PageToken.decodeOffset(token)
-        guard offset >= 0, offset <= maxPageOffset else {
-            throw .invalid("Invalid page token, its offset is out of range: \(token)")
-        }
-        return offset
+        // `decodeOffset` refuses anything outside 0...maxPageOffset.
+        try PageToken.decodeOffset(token)
     }
 
     public static func validateMaxResults(_ value: Int64?, limit: Int, default defaultValue: Int) throws(YardError) -> Int {

@@ -1,6 +1,7 @@
 import Foundation
 import YardCore
 import YardStore
+import YardTracking
 
 public struct LineageService: Sendable {
     let registry: any RegistryStore
@@ -47,7 +48,7 @@ public struct LineageService: Sendable {
             runId = runId ?? model.sourceRunId
         }
         if let runId {
-            let run = try await tracking.run(id: runId)
+            let run = try await TrackingErrors.translating { try await tracking.run(id: runId) }
             let tag = { (key: String) in run.tags.first { $0.key == key }?.value }
             lineage.run = .init(
                 runId: run.info.runId, runName: run.info.runName, experimentId: run.info.experimentId, status: run.info.status.rawValue,

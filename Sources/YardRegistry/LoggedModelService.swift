@@ -18,9 +18,9 @@ public struct LoggedModelService: Sendable {
 
     public func create(experimentId: String, name: String?, modelType: String?, sourceRunId: String?,
                        params: [Param], tags: [Tag]) async throws -> LoggedModel {
-        let experiment = try await tracking.experiment(id: experimentId)
+        let experiment = try await TrackingErrors.translating { try await tracking.experiment(id: experimentId) }
         if let sourceRunId, !sourceRunId.isEmpty {
-            _ = try await tracking.run(id: sourceRunId)
+            _ = try await TrackingErrors.translating { try await tracking.run(id: sourceRunId) }
         }
         for item in params + tags { try Validation.validateKey(item.key) }
         let id = Self.newModelId()
@@ -31,7 +31,8 @@ public struct LoggedModelService: Sendable {
             artifactLocation: TrackingService.childLocation(experiment.artifactLocation, "models/\(id)/artifacts"),
             creationTimestamp: now, lastUpdatedTimestamp: now, status: .pending,
             modelType: modelType, sourceRunId: sourceRunId?.isEmpty == true ? nil : sourceRunId, tags: tags, params: params)
-        try await registry.createLoggedModel(model)
+        // The store checks the experiment again in its transaction (typed tracking errors).
+        try await TrackingErrors.translating { try await registry.createLoggedModel(model) }
         return try await registry.loggedModel(id: id, allowDeleted: false)
     }
 
@@ -113,7 +114,7 @@ public struct LoggedModelService: Sendable {
 
     public func search(experimentIds: [String], filter: String?, orderBy: [(field: String, ascending: Bool)],
                        maxResults: Int64?, pageToken: String?) async throws -> Page<LoggedModel> {
-        let limit = try Validation.validateMaxResults(maxResults, limit: 1000, default: 100)
+        let limit = try Validation.validateMaxResults(maxResults, limit: Validation.maxLoggedModelSearchResults, default: 100)
         let order = try orderBy.map { try SearchGrammar.parseLoggedModelOrder(fieldName: $0.field, ascending: $0.ascending) }
         return try await registry.searchLoggedModels(LoggedModelQuery(
             experimentIds: experimentIds, filter: try SearchGrammar.parseLoggedModelFilter(filter),

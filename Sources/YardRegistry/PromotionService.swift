@@ -1,6 +1,7 @@
 import Foundation
 import YardCore
 import YardStore
+import YardTracking
 
 /// Modelyard's promotion gates, CI for models: an alias moves to a version only if every gate of the
 /// model's policy passes, and every decision (passed or refused, with reasons) goes into the history.
@@ -194,7 +195,7 @@ public struct PromotionService: Sendable {
             runId = try await Self.absentIfNotFound { try await registry.loggedModel(id: modelId, allowDeleted: true) }?.sourceRunId
         }
         guard let runId else { return nil }
-        return try await Self.absentIfNotFound { try await tracking.run(id: runId) }
+        return try await Self.absentIfNotFound { try await TrackingErrors.translating { try await tracking.run(id: runId) } }
     }
 
     static func absentIfNotFound<T>(_ read: () async throws -> T) async throws -> T? {

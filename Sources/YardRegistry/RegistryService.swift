@@ -50,7 +50,7 @@ public struct RegistryService: Sendable {
     }
 
     public func searchModels(filter: String?, orderBy: [String], maxResults: Int64?, pageToken: String?) async throws -> Page<RegisteredModel> {
-        let limit = try Validation.validateMaxResults(maxResults, limit: 1000, default: 100)
+        let limit = try Validation.validateMaxResults(maxResults, limit: Validation.maxRegisteredModelSearchResults, default: 100)
         let clauses = try SearchGrammar.parseRegisteredModelFilter(filter)
         return try await registry.searchRegisteredModels(RegistryQuery(
             filter: clauses, orderBy: try SearchGrammar.parseRegisteredModelOrderBy(orderBy),
@@ -102,7 +102,7 @@ public struct RegistryService: Sendable {
             _ = try await registry.loggedModel(id: modelId, allowDeleted: false)
         }
         if let runId {
-            let run = try await tracking.run(id: runId)
+            let run = try await TrackingErrors.translating { try await tracking.run(id: runId) }
             if Self.hasScheme(source, "runs") {
                 let sourceRun = Self.afterScheme(source).split(separator: "/").first.map(String.init)
                 if sourceRun != runId {
@@ -166,7 +166,7 @@ public struct RegistryService: Sendable {
     }
 
     public func searchVersions(filter: String?, orderBy: [String], maxResults: Int64?, pageToken: String?) async throws -> Page<ModelVersion> {
-        let limit = try Validation.validateMaxResults(maxResults, limit: 200_000, default: 10_000)
+        let limit = try Validation.validateMaxResults(maxResults, limit: Validation.maxModelVersionSearchResults, default: 10_000)
         let clauses = try SearchGrammar.parseModelVersionFilter(filter)
         return try await registry.searchModelVersions(RegistryQuery(
             filter: clauses, orderBy: try SearchGrammar.parseModelVersionOrderBy(orderBy),

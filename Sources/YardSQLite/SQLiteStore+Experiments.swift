@@ -27,8 +27,6 @@ extension SQLiteStore {
     }
 
     public func experiment(id: String) async throws -> Experiment {
-        // Still MLflow's YardError, not TrackingStoreError: the registry services call this directly
-        // and show the error as it is (see TrackingErrors).
         let numericId = try Self.experimentNumber(id)
         return try await read { db in
             try Self.requireExperiment(db, numericId, id)
@@ -63,9 +61,9 @@ extension SQLiteStore {
     }
 
     public func renameExperiment(id: String, to newName: String) async throws {
-        let numericId = try Self.trackedExperimentNumber(id)
+        let numericId = try Self.experimentNumber(id)
         try await write { db in
-            let current = try Self.trackedExperiment(db, numericId, id)
+            let current = try Self.requireExperiment(db, numericId, id)
             guard current.lifecycleStage == .active else {
                 throw TrackingStoreError.renamingInactiveExperiment(id: id)
             }
@@ -78,9 +76,9 @@ extension SQLiteStore {
     }
 
     public func setExperimentLifecycle(id: String, to stage: LifecycleStage) async throws {
-        let numericId = try Self.trackedExperimentNumber(id)
+        let numericId = try Self.experimentNumber(id)
         try await write { db in
-            let current = try Self.trackedExperiment(db, numericId, id)
+            let current = try Self.requireExperiment(db, numericId, id)
             if numericId == 0 && stage == .deleted {
                 throw TrackingStoreError.deletingDefaultExperiment
             }
@@ -95,18 +93,18 @@ extension SQLiteStore {
     }
 
     public func setExperimentTag(id: String, tag: Tag) async throws {
-        let numericId = try Self.trackedExperimentNumber(id)
+        let numericId = try Self.experimentNumber(id)
         try await write { db in
-            try Self.requireTrackedActive(try Self.trackedExperiment(db, numericId, id))
+            try Self.requireActive(try Self.requireExperiment(db, numericId, id))
             try db.execute(sql: "INSERT OR REPLACE INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?)",
                            arguments: [numericId, tag.key, tag.value])
         }
     }
 
     public func deleteExperimentTag(id: String, key: String) async throws {
-        let numericId = try Self.trackedExperimentNumber(id)
+        let numericId = try Self.experimentNumber(id)
         try await write { db in
-            try Self.requireTrackedActive(try Self.trackedExperiment(db, numericId, id))
+            try Self.requireActive(try Self.requireExperiment(db, numericId, id))
             try db.execute(sql: "DELETE FROM experiment_tags WHERE experiment_id = ? AND key = ?", arguments: [numericId, key])
             if db.changesCount == 0 {
                 throw TrackingStoreError.experimentTagNotFound(experimentId: id, key: key)
@@ -121,45 +119,21 @@ extension SQLiteStore {
         return number
     }
 
-    static func trackedExperimentNumber(_ id: String) throws(TrackingStoreError) -> Int64 {
+    static func experimentNumber(_ id: String) throws(TrackingStoreError) -> Int64 {
         guard let number = parseExperimentNumber(id) else { throw .experimentNotFound(id: id) }
         return number
     }
 
-    static func trackedExperiment(_ db: Database, _ numericId: Int64, _ id: String) throws -> Experiment {
+    static func requireExperiment(_ db: Database, _ numericId: Int64, _ id: String) throws -> Experiment {
         guard let experiment = try loadExperiments(db, whereSQL: "experiment_id = ?", arguments: [numericId]).first else {
             throw TrackingStoreError.experimentNotFound(id: id)
         }
         return experiment
     }
 
-    static func requireTrackedActive(_ experiment: Experiment) throws(TrackingStoreError) {
+    static func requireActive(_ experiment: Experiment) throws(TrackingStoreError) {
         if experiment.lifecycleStage != .active {
             throw .experimentNotActive(id: experiment.experimentId, stage: experiment.lifecycleStage)
-        }
-    }
-
-    // The three helpers below throw MLflow's YardError directly because the logged-model store and the
-    // registry services (which do not translate TrackingStoreError) use them; the tracking paths use
-    // the typed ones above. Their texts must stay equal to TrackingErrors'.
-
-    static func experimentNumber(_ id: String) throws(YardError) -> Int64 {
-        guard let number = parseExperimentNumber(id) else {
-            throw YardError.notFound("No Experiment with id=\(id) exists")
-        }
-        return number
-    }
-
-    static func requireExperiment(_ db: Database, _ numericId: Int64, _ id: String) throws -> Experiment {
-        guard let experiment = try loadExperiments(db, whereSQL: "experiment_id = ?", arguments: [numericId]).first else {
-            throw YardError.notFound("No Experiment with id=\(id) exists")
-        }
-        return experiment
-    }
-
-    static func requireActive(_ experiment: Experiment) throws(YardError) {
-        if experiment.lifecycleStage != .active {
-            throw YardError.invalid("The experiment \(experiment.experimentId) must be in the 'active' state. Current state is \(experiment.lifecycleStage.rawValue).")
         }
     }
 

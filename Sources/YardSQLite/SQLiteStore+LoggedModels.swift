@@ -86,7 +86,9 @@ extension SQLiteStore {
     }
 
     public func searchLoggedModels(_ query: LoggedModelQuery) async throws -> Page<LoggedModel> {
-        let offset = try PageToken.decodeOffset(query.pageToken)
+        let offset = try Validation.pageOffset(query.pageToken)
+        // The service validated it; bounded again so `pageSize + 1` holds for any caller of the protocol.
+        let pageSize = min(max(query.maxResults, 1), Validation.maxLoggedModelSearchResults)
         let experimentNumbers = query.experimentIds.compactMap { Int64($0) }
         guard !experimentNumbers.isEmpty else { return Page(items: [], nextPageToken: nil) }
         var condition = SQLFragment(
@@ -104,13 +106,13 @@ extension SQLiteStore {
         if query.orderBy.isEmpty { orderSQL.append("lm.creation_timestamp DESC") }
         orderSQL.append("lm.model_id ASC")
         let statement = SQLFragment(
-            "SELECT lm.model_id FROM logged_models lm WHERE \(condition.sql) ORDER BY \(orderSQL.joined(separator: ", ")) LIMIT \(query.maxResults + 1) OFFSET \(offset)",
+            "SELECT lm.model_id FROM logged_models lm WHERE \(condition.sql) ORDER BY \(orderSQL.joined(separator: ", ")) LIMIT \(pageSize + 1) OFFSET \(offset)",
             values: condition.arguments + orderArguments)
         let models = try await read { db in
             let ids = try String.fetchAll(db, sql: statement.sql, arguments: StatementArguments(statement.arguments))
             return try Self.loadLoggedModels(db, ids: ids)
         }
-        return Page(items: Array(models.prefix(query.maxResults)), nextPageToken: PageToken.next(offset: offset, pageSize: query.maxResults, fetched: models.count))
+        return Page(items: Array(models.prefix(pageSize)), nextPageToken: PageToken.next(offset: offset, pageSize: pageSize, fetched: models.count))
     }
 
     // MARK: Helpers

@@ -60,7 +60,9 @@ extension SQLiteStore {
     }
 
     public func searchRegisteredModels(_ query: RegistryQuery) async throws -> Page<RegisteredModel> {
-        let offset = try PageToken.decodeOffset(query.pageToken)
+        let offset = try Validation.pageOffset(query.pageToken)
+        // The service validated it; bounded again so `pageSize + 1` holds for any caller of the protocol.
+        let pageSize = min(max(query.maxResults, 1), Validation.maxRegisteredModelSearchResults)
         var condition = SQLFragment("1")
         if !query.includePrompts {
             condition.and(SQLFragment("NOT EXISTS (SELECT 1 FROM registered_model_tags pt WHERE pt.name = rm.name AND pt.key = '\(ReservedTags.isPrompt)' AND lower(pt.value) = 'true')"))
@@ -70,12 +72,12 @@ extension SQLiteStore {
         }
         var order = try query.orderBy.map { try RegistrySearchSQL.orderTerm($0, alias: "rm") }
         order.append("rm.name ASC")
-        let sql = "SELECT rm.name FROM registered_models rm WHERE \(condition.sql) ORDER BY \(order.joined(separator: ", ")) LIMIT \(query.maxResults + 1) OFFSET \(offset)"
+        let sql = "SELECT rm.name FROM registered_models rm WHERE \(condition.sql) ORDER BY \(order.joined(separator: ", ")) LIMIT \(pageSize + 1) OFFSET \(offset)"
         let arguments = condition.arguments
         let models = try await read { db in
             try Self.loadRegisteredModels(db, names: try String.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)))
         }
-        return Page(items: Array(models.prefix(query.maxResults)), nextPageToken: PageToken.next(offset: offset, pageSize: query.maxResults, fetched: models.count))
+        return Page(items: Array(models.prefix(pageSize)), nextPageToken: PageToken.next(offset: offset, pageSize: pageSize, fetched: models.count))
     }
 
     public func setRegisteredModelTag(name: String, tag: Tag) async throws {
@@ -168,7 +170,9 @@ extension SQLiteStore {
     }
 
     public func searchModelVersions(_ query: RegistryQuery) async throws -> Page<ModelVersion> {
-        let offset = try PageToken.decodeOffset(query.pageToken)
+        let offset = try Validation.pageOffset(query.pageToken)
+        // The service validated it; bounded again so `pageSize + 1` holds for any caller of the protocol.
+        let pageSize = min(max(query.maxResults, 1), Validation.maxModelVersionSearchResults)
         var condition = SQLFragment("1")
         if !query.includePrompts {
             condition.and(SQLFragment("NOT EXISTS (SELECT 1 FROM registered_model_tags pt WHERE pt.name = mv.name AND pt.key = '\(ReservedTags.isPrompt)' AND lower(pt.value) = 'true')"))
@@ -179,12 +183,12 @@ extension SQLiteStore {
         var order = try query.orderBy.map { try RegistrySearchSQL.orderTerm($0, alias: "mv") }
         if query.orderBy.isEmpty { order += ["mv.name ASC", "mv.version DESC"] }
         order += ["mv.name ASC", "mv.version DESC"]
-        let whereSQL = condition.sql + " ORDER BY " + order.joined(separator: ", ") + " LIMIT \(query.maxResults + 1) OFFSET \(offset)"
+        let whereSQL = condition.sql + " ORDER BY " + order.joined(separator: ", ") + " LIMIT \(pageSize + 1) OFFSET \(offset)"
         let arguments = condition.arguments
         let versions = try await read { db in
             try Self.loadVersions(db, whereSQL: whereSQL, arguments: StatementArguments(arguments))
         }
-        return Page(items: Array(versions.prefix(query.maxResults)), nextPageToken: PageToken.next(offset: offset, pageSize: query.maxResults, fetched: versions.count))
+        return Page(items: Array(versions.prefix(pageSize)), nextPageToken: PageToken.next(offset: offset, pageSize: pageSize, fetched: versions.count))
     }
 
     public func setModelVersionTag(name: String, version: Int64, tag: Tag) async throws {

@@ -29,9 +29,7 @@ extension SQLiteStore {
     public func run(id: String) async throws -> Run {
         try await read { db in
             guard let run = try Self.loadRuns(db, ids: [id]).first else {
-                // Still MLflow's YardError, not TrackingStoreError: the registry services call this
-                // directly and show the error as it is (see TrackingErrors).
-                throw YardError.notFound("Run with id=\(id) not found")
+                throw TrackingStoreError.runNotFound(id: id)
             }
             return run
         }

@@ -286,3 +286,29 @@ def test_local_sources_checked_whatever_the_scheme_case(api, client, unique):
         assert_error(r, 400, "INVALID_PARAMETER_VALUE")
         r = api.post("model-versions/create", {"name": name, "source": source})
         assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+
+
+@pytest.mark.yard_only(reason="MLflow passes a huge token offset on to SQL unchecked")
+def test_registry_searches_refuse_page_tokens_with_huge_offsets(api, client, experiment_id, unique):
+    import base64
+    name = unique("paged-model")
+    client.create_registered_model(name)
+    run_id = client.create_run(experiment_id).info.run_id
+    client.create_model_version(name, f"runs:/{run_id}/model", run_id=run_id)
+    r = api.post("logged-models", {"experiment_id": experiment_id, "name": "lm"})
+    assert r.status_code == 200, r.text
+    searches = [
+        ("GET", "registered-models/search", {"max_results": 10}),
+        ("GET", "model-versions/search", {"filter": f"name = '{name}'", "max_results": 10}),
+        ("POST", "logged-models/search", {"experiment_ids": [experiment_id], "max_results": 10}),
+    ]
+    for offset in ["9223372036854775807", "1e300", "18446744073709551616", "-1", "0.5"]:
+        token = base64.b64encode(f'{{"offset": {offset}}}'.encode()).decode()
+        for method, path, fields in searches:
+            payload = dict(fields, page_token=token)
+            r = api.get(path, payload) if method == "GET" else api.post(path, payload)
+            assert_error(r, 400, "INVALID_PARAMETER_VALUE", "Invalid page token")
+    # A sane search still answers afterwards (no trap took the server down).
+    for method, path, fields in searches:
+        r = api.get(path, fields) if method == "GET" else api.post(path, fields)
+        assert r.status_code == 200, r.text
