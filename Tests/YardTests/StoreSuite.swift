@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import YardCore
 import YardSQLite
@@ -12,8 +13,9 @@ enum StoreFactory: String, CaseIterable, Sendable, CustomTestStringConvertible {
     var testDescription: String { rawValue }
 
     /// A store keeping its data in (or, for a server database, keyed by) `directory`, with the default
-    /// experiment "0" in place. Making it again for the same directory reopens the same data.
-    func make(_ directory: TemporaryDirectory) throws -> any TrackingStore & DatasetStore {
+    /// experiment "0" in place. Making it again for the same directory reopens the same data. One value
+    /// serves all three protocols, as the server uses it (logged models and runs share a transaction).
+    func make(_ directory: TemporaryDirectory) throws -> any TrackingStore & DatasetStore & RegistryStore {
         switch self {
         case .sqlite:
             let store = try SQLiteStore(path: directory.file("yard.db"))
@@ -387,5 +389,273 @@ struct SplitMix {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+
+/// The registry store protocol's contract, through its API only: registered models, versions, aliases
+/// with compare-and-set, the append-only history written in the same transaction, logged models.
+@Suite("Registry store suite")
+struct RegistryStoreSuite {
+    typealias Store = any TrackingStore & DatasetStore & RegistryStore
+
+    static func isConflict(_ error: any Error) -> Bool { (error as? YardError)?.code == .resourceConflict }
+    static func isNotFound(_ error: any Error) -> Bool { (error as? YardError)?.code == .resourceDoesNotExist }
+
+    func makeModel(_ store: Store, _ name: String) async throws {
+        let now = Identifiers.nowMillis()
+        try await store.createRegisteredModel(RegisteredModel(name: name, creationTimestamp: now, lastUpdatedTimestamp: now))
+    }
+
+    @discardableResult
+    func makeVersion(_ store: Store, _ name: String, source: String = "models:/m-x") async throws -> ModelVersion {
+        let now = Identifiers.nowMillis()
+        return try await store.createModelVersion(
+            ModelVersion(name: name, version: 0, creationTimestamp: now, lastUpdatedTimestamp: now, source: source),
+            history: { [HistoryRecord(version: $0.version, action: .versionCreated, detail: "{}")] }, actor: "tester")
+    }
+
+    // MARK: Registered models
+
+    @Test(arguments: StoreFactory.allCases)
+    func registeredModelsAreCreatedRenamedAndDeleted(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try factory.make(directory)
+        try await makeModel(store, "alpha")
+        #expect(try await store.registeredModel(name: "alpha").name == "alpha")
+        await #expect { try await makeModel(store, "alpha") } throws: { (($0 as? YardError)?.code == .resourceAlreadyExists) }
+        let id = try #require(try await store.registeredModelId(name: "alpha"))
+
+        try await store.renameRegisteredModel(name: "alpha", to: "beta",
+                                              history: [HistoryRecord(version: nil, action: .renamed, detail: "{}")], actor: "tester")
+        await #expect { _ = try await store.registeredModel(name: "alpha") } throws: { Self.isNotFound($0) }
+        #expect(try await store.registeredModel(name: "beta").name == "beta")
+        #expect(try await store.registeredModelId(name: "beta") == id, "the stable id survives a rename")
+        #expect(try await store.registeredModelId(name: "alpha") == nil)
+
+        try await store.updateRegisteredModelDescription(name: "beta", description: "d")
+        try await store.setRegisteredModelTag(name: "beta", tag: Tag(key: "k", value: "v"))
+        var model = try await store.registeredModel(name: "beta")
+        #expect(model.description == "d")
+        #expect(model.tags == [Tag(key: "k", value: "v")])
+        try await store.deleteRegisteredModelTag(name: "beta", key: "k")
+        model = try await store.registeredModel(name: "beta")
+        #expect(model.tags.isEmpty)
+
+        try await store.deleteRegisteredModel(name: "beta", history: [HistoryRecord(version: nil, action: .modelDeleted, detail: "{}")],
+                                              actor: "tester")
+        await #expect { _ = try await store.registeredModel(name: "beta") } throws: { Self.isNotFound($0) }
+        #expect(try await store.registeredModelId(name: "beta") == nil)
+        #expect(try await store.deletedModelIds(name: "beta") == [id])
+        // The history outlives the model, keyed by its id.
+        #expect(try await store.history(modelId: id).map(\.action) == [.renamed, .modelDeleted])
+    }
+
+    @Test(arguments: StoreFactory.allCases)
+    func registeredModelSearchPages(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try factory.make(directory)
+        let names = (0..<5).map { "model-\($0)" }
+        for name in names.shuffled() { try await makeModel(store, name) }
+        var seen: [String] = []
+        var token: String?
+        var pages = 0
+        repeat {
+            let page = try await store.searchRegisteredModels(RegistryQuery(maxResults: 2, pageToken: token))
+            #expect(page.items.count <= 2)
+            seen += page.items.map(\.name)
+            token = page.nextPageToken
+            pages += 1
+        } while token != nil && pages < 10
+        #expect(seen == names, "name order, every model once, no empty last page")
+        #expect(pages == 3)
+        // A caller of the protocol asking for a page size out of range still gets a bounded answer.
+        #expect(try await store.searchRegisteredModels(RegistryQuery(maxResults: Int.max)).items.count == 5)
+
+        for offset in ["9223372036854775807", "1e300", "-1"] {
+            let token = Data("{\"offset\": \(offset)}".utf8).base64EncodedString()
+            await #expect { _ = try await store.searchRegisteredModels(RegistryQuery(pageToken: token)) } throws: {
+                ($0 as? YardError)?.code == .invalidParameterValue
+            }
+            await #expect { _ = try await store.searchModelVersions(RegistryQuery(pageToken: token)) } throws: {
+                ($0 as? YardError)?.code == .invalidParameterValue
+            }
+            await #expect { _ = try await store.searchLoggedModels(LoggedModelQuery(experimentIds: ["0"], pageToken: token)) } throws: {
+                ($0 as? YardError)?.code == .invalidParameterValue
+            }
+        }
+    }
+
+    // MARK: Versions
+
+    @Test(arguments: StoreFactory.allCases)
+    func versionsAreNumberedAndDeleted(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try factory.make(directory)
+        try await makeModel(store, "m")
+        try await makeModel(store, "other")
+        #expect(try await makeVersion(store, "m").version == 1)
+        #expect(try await makeVersion(store, "m").version == 2)
+        #expect(try await makeVersion(store, "other").version == 1, "numbering is per model")
+        #expect(try await makeVersion(store, "m").version == 3)
+        await #expect { try await makeVersion(store, "missing") } throws: { Self.isNotFound($0) }
+
+        try await store.setAlias(name: "m", alias: "champion", version: 2, expected: .any, policy: .any,
+                                 history: { _ in [] }, actor: "tester")
+        let dropped = Mutex<[String]?>(nil)
+        try await store.deleteModelVersion(name: "m", version: 2, policy: .any, history: { aliases in
+            dropped.withLock { $0 = aliases }
+            return [HistoryRecord(version: 2, action: .versionDeleted, detail: "{}")]
+        }, actor: "tester")
+        #expect(dropped.withLock { $0 } == ["champion"], "the history hears which aliases went with the version")
+        await #expect { _ = try await store.modelVersion(name: "m", version: 2) } throws: { Self.isNotFound($0) }
+        #expect(try await store.aliasHolder(name: "m", alias: "champion") == nil)
+        #expect(try await makeVersion(store, "m").version == 4, "a deleted middle version's number is not reused")
+        let listed = try await store.searchModelVersions(RegistryQuery(
+            filter: [SearchClause(entity: .attribute, key: "name", comparator: .equal, value: .string("m"))]))
+        #expect(Set(listed.items.map(\.version)) == [1, 3, 4])
+    }
+
+    // MARK: Aliases and history
+
+    @Test(arguments: StoreFactory.allCases)
+    func aliasMovesAreCompareAndSetAndAppendHistoryInTheSameTransaction(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try factory.make(directory)
+        try await makeModel(store, "m")
+        try await makeVersion(store, "m")
+        try await makeVersion(store, "m")
+        let id = try #require(try await store.registeredModelId(name: "m"))
+        let aliasRecord: @Sendable (Int64) -> @Sendable (Int64?) -> [HistoryRecord] = { version in
+            { previous in [HistoryRecord(version: version, action: .aliasSet, detail: "{\"previous\":\(previous.map(String.init) ?? "null")}")] }
+        }
+
+        try await store.setAlias(name: "m", alias: "champion", version: 1, expected: .absent, policy: .any,
+                                 history: aliasRecord(1), actor: "a")
+        #expect(try await store.aliasHolder(name: "m", alias: "champion") == 1)
+        #expect(try await store.version(name: "m", alias: "champion").version == 1)
+        let before = try await store.history(modelId: id)
+
+        // Stale expectations: a conflict, and nothing changes (alias nor history).
+        for stale in [AliasExpectation.absent, .holds(2)] {
+            await #expect { try await store.setAlias(name: "m", alias: "champion", version: 2, expected: stale, policy: .any,
+                                                     history: aliasRecord(2), actor: "b") } throws: { Self.isConflict($0) }
+        }
+        await #expect { try await store.deleteAlias(name: "m", alias: "champion", expected: .holds(2), policy: .any,
+                                                    history: { _ in [HistoryRecord(version: nil, action: .aliasDeleted, detail: "{}")] },
+                                                    actor: "b") } throws: { Self.isConflict($0) }
+        try await store.setPolicy(name: "m", document: "gates: []", history: [HistoryRecord(version: nil, action: .policySet, detail: "{}")],
+                                  actor: "a")
+        let withPolicy = try await store.history(modelId: id)
+        await #expect { try await store.setAlias(name: "m", alias: "champion", version: 2, expected: .holds(1),
+                                                 policy: .document(nil), history: aliasRecord(2), actor: "b") } throws: { Self.isConflict($0) }
+        #expect(try await store.aliasHolder(name: "m", alias: "champion") == 1)
+        #expect(try await store.history(modelId: id) == withPolicy)
+        #expect(Array(withPolicy.prefix(before.count)) == before)
+
+        // The current expectation goes through; the previous holder reaches the history closure.
+        try await store.setAlias(name: "m", alias: "champion", version: 2, expected: .holds(1), policy: .document("gates: []"),
+                                 history: aliasRecord(2), actor: "b")
+        #expect(try await store.aliasHolder(name: "m", alias: "champion") == 2)
+        try await store.deleteAlias(name: "m", alias: "champion", expected: .holds(2), policy: .any,
+                                    history: { previous in [HistoryRecord(version: previous, action: .aliasDeleted, detail: "{}")] },
+                                    actor: "c")
+        #expect(try await store.aliasHolder(name: "m", alias: "champion") == nil)
+        await #expect { _ = try await store.version(name: "m", alias: "champion") } throws: { Self.isNotFound($0) }
+
+        // Append-only: every earlier entry is unchanged, sequences only grow.
+        let after = try await store.history(modelId: id)
+        #expect(Array(after.prefix(withPolicy.count)) == withPolicy)
+        #expect(after.map(\.sequence) == after.map(\.sequence).sorted())
+        #expect(Set(after.map(\.sequence)).count == after.count)
+        #expect(after.map(\.action) == [.versionCreated, .versionCreated, .aliasSet, .policySet, .aliasSet, .aliasDeleted])
+        #expect(after.map(\.actor) == ["tester", "tester", "a", "a", "b", "c"])
+        #expect(after[4].detail == "{\"previous\":1}")
+        #expect(after[5].version == 2)
+        #expect(after.allSatisfy { $0.modelId == id && $0.modelName == "m" })
+        try await store.appendHistory(name: "m", records: [HistoryRecord(version: 1, action: .promotionRefused, detail: "{}")], actor: "d")
+        let appended = try await store.history(modelId: id)
+        #expect(Array(appended.prefix(after.count)) == after)
+        #expect(appended.last?.action == .promotionRefused)
+    }
+
+    // MARK: Logged models
+
+    @Test(arguments: StoreFactory.allCases)
+    func loggedModelsLiveAndPage(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try factory.make(directory)
+        let experimentId = try await store.createExperiment(name: "e", tags: []) { "root/\($0)" }
+        func model(_ id: String, created: Int64) -> LoggedModel {
+            LoggedModel(modelId: id, experimentId: experimentId, name: "n-\(id)", artifactLocation: "root/\(id)",
+                        creationTimestamp: created, lastUpdatedTimestamp: created, status: .pending,
+                        tags: [Tag(key: "t", value: "1")], params: [Param(key: "p", value: "1")])
+        }
+        for index in 0..<5 { try await store.createLoggedModel(model("m-\(index)", created: Int64(1000 + index))) }
+        var stored = try await store.loggedModel(id: "m-0", allowDeleted: false)
+        #expect(stored.name == "n-m-0")
+        #expect(stored.status == .pending)
+        #expect(stored.tags == [Tag(key: "t", value: "1")])
+        #expect(stored.params == [Param(key: "p", value: "1")])
+
+        stored = try await store.updateLoggedModelStatus(id: "m-0", status: .ready, message: nil)
+        #expect(stored.status == .ready)
+        try await store.setLoggedModelTags(id: "m-0", tags: [Tag(key: "u", value: "2")])
+        try await store.deleteLoggedModelTag(id: "m-0", key: "t")
+        try await store.logLoggedModelParams(id: "m-0", params: [Param(key: "q", value: "3")])
+        stored = try await store.loggedModel(id: "m-0", allowDeleted: false)
+        #expect(stored.tags == [Tag(key: "u", value: "2")])
+        #expect(Set(stored.params.map(\.key)) == ["p", "q"])
+        await #expect { try await store.deleteLoggedModelTag(id: "m-0", key: "absent") } throws: { Self.isNotFound($0) }
+
+        var seen: [String] = []
+        var token: String?
+        repeat {
+            let page = try await store.searchLoggedModels(LoggedModelQuery(experimentIds: [experimentId], maxResults: 2, pageToken: token))
+            seen += page.items.map(\.modelId)
+            token = page.nextPageToken
+        } while token != nil && seen.count < 20
+        #expect(seen == ["m-4", "m-3", "m-2", "m-1", "m-0"], "newest first by default, each once")
+
+        try await store.deleteLoggedModel(id: "m-1")
+        await #expect { _ = try await store.loggedModel(id: "m-1", allowDeleted: false) } throws: { Self.isNotFound($0) }
+        #expect(try await store.loggedModel(id: "m-1", allowDeleted: true).lifecycleStage == .deleted)
+        #expect(try await store.searchLoggedModels(LoggedModelQuery(experimentIds: [experimentId])).items.map(\.modelId)
+                == ["m-4", "m-3", "m-2", "m-0"])
+
+        // The experiment checks are the tracking store's, typed the same way.
+        await #expect(throws: TrackingStoreError.experimentNotFound(id: "999")) {
+            try await store.createLoggedModel(LoggedModel(modelId: "m-x", experimentId: "999", name: "x", artifactLocation: "x",
+                                                          creationTimestamp: 1, lastUpdatedTimestamp: 1, status: .pending))
+        }
+        try await store.setExperimentLifecycle(id: experimentId, to: .deleted)
+        await #expect(throws: TrackingStoreError.experimentNotActive(id: experimentId, stage: .deleted)) {
+            try await store.createLoggedModel(model("m-y", created: 1))
+        }
+    }
+
+    @Test(arguments: StoreFactory.allCases)
+    func runAndExperimentLookupsAndRunTagUpdatesAreTyped(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try factory.make(directory)
+        await #expect(throws: TrackingStoreError.runNotFound(id: "nope")) { _ = try await store.run(id: "nope") }
+        await #expect(throws: TrackingStoreError.experimentNotFound(id: "999")) { _ = try await store.experiment(id: "999") }
+        await #expect(throws: TrackingStoreError.experimentNotFound(id: "x")) { _ = try await store.experiment(id: "x") }
+        await #expect(throws: TrackingStoreError.runNotFound(id: "nope")) {
+            try await store.updateRunTag(runId: "nope", key: "k") { _ in "v" }
+        }
+        let info = RunInfo(runId: Identifiers.newRunId(), runName: "r", experimentId: "0", userId: "u", status: .running,
+                           startTime: 1, endTime: nil, artifactUri: "a", lifecycleStage: .active)
+        try await store.createRun(info, tags: [])
+        try await store.updateRunTag(runId: info.runId, key: "k") { existing in
+            #expect(existing == nil)
+            return "1"
+        }
+        try await store.updateRunTag(runId: info.runId, key: "k") { ($0 ?? "") + "2" }
+        #expect(try await store.run(id: info.runId).tags.first { $0.key == "k" }?.value == "12")
+        try await store.setRunLifecycle(id: info.runId, to: .deleted)
+        await #expect(throws: TrackingStoreError.runNotActive(id: info.runId, stage: .deleted)) {
+            try await store.updateRunTag(runId: info.runId, key: "k") { _ in "3" }
+        }
     }
 }
