@@ -227,3 +227,32 @@ struct TrackingServiceTests {
         #expect(run.metrics.map(\.value) == [3])
     }
 }
+
+/// Page tokens carry any JSON number; decoding range-checks it and `next` never overflows.
+@Suite("Page tokens")
+struct PageTokenTests {
+    static func token(_ offset: String) -> String { Data("{\"offset\": \(offset)}".utf8).base64EncodedString() }
+
+    @Test(arguments: ["9223372036854775807", "9223372036854775808", "18446744073709551616", "1e300", "-1", "0.5",
+                      "9007199254740994"])
+    func outOfRangeOffsetsAreInvalid(_ offset: String) {
+        #expect(throws: YardError.self) { _ = try PageToken.decodeOffset(Self.token(offset)) }
+        #expect(throws: YardError.self) { _ = try Validation.pageOffset(Self.token(offset)) }
+    }
+
+    @Test func offsetsInRangeRoundTrip() throws {
+        #expect(try PageToken.decodeOffset(nil) == 0)
+        #expect(try PageToken.decodeOffset(PageToken.encode(offset: 0)) == 0)
+        #expect(try PageToken.decodeOffset(PageToken.encode(offset: 1234)) == 1234)
+        #expect(try PageToken.decodeOffset(PageToken.encode(offset: Validation.maxPageOffset)) == Validation.maxPageOffset)
+        #expect(throws: YardError.self) { _ = try PageToken.decodeOffset("not base64!") }
+    }
+
+    @Test func nextSaturates() throws {
+        #expect(PageToken.next(offset: 10, pageSize: 5, fetched: 5) == nil)
+        #expect(try PageToken.decodeOffset(PageToken.next(offset: 10, pageSize: 5, fetched: 6)) == 15)
+        let saturated = try #require(PageToken.next(offset: Int.max - 1, pageSize: 100, fetched: 101))
+        #expect(saturated == PageToken.encode(offset: Int.max))
+        #expect(throws: YardError.self) { _ = try PageToken.decodeOffset(saturated) }
+    }
+}
