@@ -1,4 +1,5 @@
 import Foundation
+import YardBlobs
 import YardCore
 #if canImport(Glibc)
 import Glibc
@@ -139,7 +140,7 @@ extension DataRepository {
                 try FileSystem.createDirectory(absolute(folder))
             }
         }
-        progress.start("Checking out", files: toWrite.count, bytes: toWrite.reduce(0) { $0 + $1.size })
+        progress.start("Checking out", files: toWrite.count, bytes: toWrite.reduce(0) { $0 &+ $1.size })
         defer { progress.finish() }
         let kinds = linkKinds
         let cache = self.cache
@@ -167,7 +168,7 @@ extension DataRepository {
                             kinds: [LinkKind]) throws(YardError) -> LinkKind {
         try ContainedPath.check(destination, root: root)
         let folder = PathText.parent(destination)
-        let temporary = folder + "/.yard-tmp-" + UUID().uuidString
+        let temporary = DurableFiles.temporaryPath(in: folder)
         // A hard link or symbolic link shares the object's mode (0444), so executables are cloned or copied.
         let usable = entry.isExecutable ? kinds.filter { $0 != .hardlink && $0 != .symlink } : kinds
         let mode: mode_t = entry.isExecutable ? 0o755 : 0o644

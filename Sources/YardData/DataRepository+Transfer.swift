@@ -76,7 +76,7 @@ extension DataRepository {
         let firstItems = first.sorted().map(item)
         let lastItems = last.sorted().map(item)
         let counter = CountingProgress(progress)
-        counter.start("Uploading", files: missing.count, bytes: (firstItems + lastItems).reduce(0) { $0 + $1.size })
+        counter.start("Uploading", files: missing.count, bytes: (firstItems + lastItems).reduce(0) { $0 &+ $1.size })
         defer { counter.finish() }
         try await remote.upload(firstItems, from: cache, progress: counter)
         try await remote.upload(lastItems, from: cache, progress: counter)
@@ -102,7 +102,7 @@ extension DataRepository {
                 items.first { $0.digest == digest }!
             }
             if unique.isEmpty { return }
-            counter.start(phase, files: unique.count, bytes: unique.reduce(0) { $0 + $1.size })
+            counter.start(phase, files: unique.count, bytes: unique.reduce(0) { $0 &+ $1.size })
             defer { counter.finish() }
             try await remote.download(unique, into: cache, progress: counter)
             downloaded.formUnion(unique.map(\.digest))

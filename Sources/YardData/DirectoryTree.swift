@@ -116,9 +116,14 @@ public struct DirectoryTree: Sendable {
         case index([(bucket: Int, digest: ContentDigest, files: Int, size: Int64)])
     }
 
+    /// Largest size a manifest may claim for one file or bucket (1 PiB): manifests come from remotes and
+    /// git history, and bounded sizes keep every total computed from them far from overflow.
+    static let maximumSize: Int64 = 1 << 50
+
     /// Parses a node. Lines and fields are split on UTF-8 bytes, not Characters: a path may hold a carriage
     /// return before the newline or a combining mark after a space or an escape, which Character-wise
     /// splitting would merge with the separator.
+
     public static func decode(_ bytes: [UInt8], digest: ContentDigest) throws(YardError) -> Node {
         var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: true)[...]
         guard let header = lines.popFirst() else { throw corrupt(digest) }
@@ -128,7 +133,7 @@ public struct DirectoryTree: Sendable {
             for line in lines {
                 let fields = line.split(separator: 0x20, maxSplits: 3, omittingEmptySubsequences: false)
                 guard fields.count == 4, let entryDigest = ContentDigest(String(decoding: fields[0], as: UTF8.self)),
-                      let size = Int64(String(decoding: fields[1], as: UTF8.self)),
+                      let size = Int64(String(decoding: fields[1], as: UTF8.self)), (0...Self.maximumSize).contains(size),
                       fields[2].elementsEqual([0x78]) || fields[2].elementsEqual([0x2D]) else { throw corrupt(digest) }
                 let path = unescape(fields[3])
                 // Manifests arrive from remotes and git history: a path must stay inside the tracked folder.
@@ -145,7 +150,8 @@ public struct DirectoryTree: Sendable {
             for line in lines {
                 let fields = line.split(separator: 0x20).map { String(decoding: $0, as: UTF8.self) }
                 guard fields.count == 4, let bucket = Int(fields[0]), let child = ContentDigest(fields[1]),
-                      let files = Int(fields[2]), let size = Int64(fields[3]) else { throw corrupt(digest) }
+                      let files = Int(fields[2]), files >= 0, let size = Int64(fields[3]),
+                      (0...Self.maximumSize).contains(size) else { throw corrupt(digest) }
                 children.append((bucket, child, files, size))
             }
             return .index(children)

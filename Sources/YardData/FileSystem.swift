@@ -1,4 +1,5 @@
 import Foundation
+import YardBlobs
 import YardCore
 #if canImport(Glibc)
 import Glibc
@@ -98,21 +99,10 @@ enum FileSystem {
         return bytes
     }
 
-    /// Writes a small file atomically and durably: temporary file, fsync, rename, fsync of the folder.
+    /// Writes a small file atomically and durably (the shared layer in YardBlobs: temporary file, fsync,
+    /// rename, fsync of the folder), so the data cache and the artifact store keep one implementation.
     static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(YardError) {
-        let directory = PathText.parent(path)
-        let temporary = directory + "/.yard-tmp-" + UUID().uuidString
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-        guard descriptor >= 0 else { throw YardError(.internalError, "Cannot write '\(path)': \(lastError)") }
-        let written = bytes.withUnsafeBytes { writeAll(descriptor, $0) }
-        let synced = written && fsync(descriptor) == 0
-        close(descriptor)
-        guard synced, rename(temporary, path) == 0 else {
-            let reason = lastError
-            unlink(temporary)
-            throw YardError(.internalError, "Cannot write '\(path)': \(reason)")
-        }
-        syncDirectory(directory)
+        try DurableFiles.writeAtomically(path, bytes, mode: mode)
     }
 
     /// Reads an open file to its end in 1 MiB chunks, handing each to `body`.
@@ -132,23 +122,11 @@ enum FileSystem {
     }
 
     static func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            offset += written
-        }
-        return true
+        DurableFiles.writeAll(descriptor, bytes)
     }
 
     static func syncDirectory(_ directory: String) {
-        let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { return }
-        fsync(descriptor)
-        close(descriptor)
+        DurableFiles.syncDirectory(directory)
     }
 
     /// Flushes every dirty page of the file system holding `path` in one call. Batches of objects are

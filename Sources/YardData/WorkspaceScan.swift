@@ -1,4 +1,5 @@
 import Foundation
+import YardBlobs
 import YardCore
 
 /// A file found under a tracked folder: its path inside that folder and its metadata.
@@ -38,7 +39,7 @@ extension DataRepository {
         while let relative = pending.popLast() {
             let absolute = relative.isEmpty ? directory : directory + "/" + relative
             for (name, listedKind) in try FileSystem.list(absolute) {
-                if name.hasPrefix(".yard-tmp-") { continue }
+                if name.hasPrefix(DurableFiles.temporaryPrefix) { continue }
                 let child = relative.isEmpty ? name : relative + "/" + name
                 let kind = listedKind ?? FileSystem.info(directory + "/" + child)?.kind
                 switch kind {

@@ -48,7 +48,7 @@ public func buildComponents(_ configuration: ServerConfiguration) throws -> Serv
     let artifacts = ArtifactRoots(proxy: proxy, localRoots: [artifactRootPath])
     return ServerComponents(
         databasePath: databasePath, artifactRoot: proxy.root, artifacts: artifacts, artifactFolder: proxy,
-        tracking: TrackingService(store: store, defaultArtifactRoot: defaultArtifactRoot),
+        tracking: TrackingService(store: store, defaultArtifactRoot: defaultArtifactRoot, artifactRootPath: proxy.root),
         loggedModels: LoggedModelService(registry: store, tracking: store),
         registry: RegistryService(registry: store, tracking: store),
         promotion: PromotionService(registry: store, tracking: store),
