@@ -1,23 +1,9 @@
 import Foundation
 import YardCore
 
-/// A summary of a CSV dataset version, shown by the server next to the version.
-public struct CSVProfile: Codable, Sendable, Equatable {
-    public struct Column: Codable, Sendable, Equatable {
-        public var name: String
-        /// integer, float, boolean, string, or empty (only nulls).
-        public var type: String
-        public var nulls: Int
-        /// Numeric columns only.
-        public var min: Double?
-        public var max: Double?
-        public var mean: Double?
-    }
-
-    /// Data rows (the header excluded).
-    public var rows: Int
-    public var columns: [Column]
-}
+/// The profile the server stores next to a dataset version: one type for the profiler, the CLI, the
+/// client and the server (`DatasetProfile` in YardCore).
+public typealias CSVProfile = DatasetProfile
 
 /// Reads a CSV file once, streaming, and infers each column's type and statistics. The first row is the
 /// header; quoting follows RFC 4180 (quoted fields may hold commas, quotes as "" and newlines).
