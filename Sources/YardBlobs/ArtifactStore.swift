@@ -68,6 +68,16 @@ public struct UploadLimits: Sendable, Equatable {
     public func checkDeclared(_ path: String) throws(YardError) {
         if let declaredBytes, declaredBytes > maximumBytes { throw tooLarge(path) }
     }
+
+    /// Refuses (507) when writing `bytes` more to the disk holding `root` would leave less than the
+    /// reserve free. `store` names what is being written to, for the message.
+    public func checkFreeSpace(at root: String, needing bytes: Int64, store: String) throws(YardError) {
+        guard minimumFreeBytes > 0, let free = DurableFiles.freeBytes(at: root) else { return }
+        if free - bytes < minimumFreeBytes {
+            throw YardError(.insufficientStorage,
+                            "The \(store) has \(free) bytes free; accepting this upload would leave less than the \(minimumFreeBytes)-byte reserve (--min-free-disk). Free some space on the server or move the store to a larger disk.")
+        }
+    }
 }
 
 /// An artifact being downloaded: its size, and its bytes as a pull-driven sequence of chunks.

@@ -58,7 +58,7 @@ public struct LocalArtifactStore: ArtifactStore {
         where Body.Element == ByteBuffer {
         try limits.checkDeclared(path)
         let writer = try await threads.runIfActive { () throws -> AtomicFileWriter in
-            try self.checkFreeSpace(needing: limits.declaredBytes ?? 0, limits: limits)
+            try limits.checkFreeSpace(at: self.root, needing: limits.declaredBytes ?? 0, store: "artifact store")
             return try self.beginWrite(path)
         }
         do {
@@ -70,7 +70,7 @@ public struct LocalArtifactStore: ArtifactStore {
                 let checkSpace = sinceSpaceCheck >= Self.spaceCheckInterval
                 if checkSpace { sinceSpaceCheck = 0 }
                 try await threads.runIfActive {
-                    if checkSpace { try self.checkFreeSpace(needing: 0, limits: limits) }
+                    if checkSpace { try limits.checkFreeSpace(at: self.root, needing: 0, store: "artifact store") }
                     try buffer.withUnsafeReadableBytes { bytes throws(YardError) in try writer.append(bytes) }
                 }
             }
@@ -155,14 +155,6 @@ public struct LocalArtifactStore: ArtifactStore {
     // MARK: Blocking work (runs on the thread pool)
 
     private static let spaceCheckInterval: Int64 = 64 << 20
-
-    private func checkFreeSpace(needing bytes: Int64, limits: UploadLimits) throws(YardError) {
-        guard limits.minimumFreeBytes > 0, let free = DurableFiles.freeBytes(at: root) else { return }
-        if free - bytes < limits.minimumFreeBytes {
-            throw YardError(.insufficientStorage,
-                            "The artifact store has \(free) bytes free; accepting this upload would leave less than the \(limits.minimumFreeBytes)-byte reserve (--min-free-disk). Free some space or move the artifact root to a larger disk.")
-        }
-    }
 
     func blockingEntry(at relativePath: String) throws(YardError) -> ArtifactEntry? {
         let path = try resolve(relativePath)

@@ -10,22 +10,18 @@ struct ServerCommand: AsyncParsableCommand {
         commandName: "server",
         abstract: "Run the tracking server: the MLflow REST API, the artifact proxy, /health and /metrics.",
         discussion: """
-            The server keeps its SQLite database and artifacts under --data-dir unless --store or
-            --artifacts point elsewhere. It stops cleanly on Ctrl-C or SIGTERM, finishing requests in flight.
+            The server keeps its SQLite database and artifacts under --data-dir unless --store or --artifacts point elsewhere. It stops cleanly on Ctrl-C or SIGTERM, finishing requests in flight.
 
-            Limits, one per surface: MLflow JSON requests up to 64 MiB, native API JSON up to 16 MiB, one
-            artifact upload up to --max-artifact-size, one data object up to --max-object-size; larger
-            bodies get 413 CONTENT_TOO_LARGE. An upload that would leave less than --min-free-disk free
-            gets 507 INSUFFICIENT_STORAGE. A connection silent for --idle-timeout seconds is closed.
+            Limits, one per surface: MLflow JSON requests up to 64 MiB, native API JSON up to 16 MiB, one artifact upload up to --max-artifact-size, one data object up to --max-object-size; larger bodies get 413 CONTENT_TOO_LARGE. An upload that would leave less than --min-free-disk free gets 507 INSUFFICIENT_STORAGE. A connection silent for --idle-timeout seconds is closed.
 
-            Only requests whose Host header names this server are answered (DNS-rebinding protection):
-            the bound address, localhost and IP addresses by default; add names with --allowed-hosts.
+            Only requests whose Host header names this server are answered (DNS-rebinding protection): the bound address, localhost and IP addresses by default; add names with --allowed-hosts.
 
             Examples:
               yard server
               yard server --port 8080 --data-dir /srv/yard
               yard server --host 0.0.0.0 --store sqlite:///srv/yard/meta.db --artifacts /mnt/artifacts
-              yard server --host 0.0.0.0 --allowed-hosts yard.internal.example.com --max-artifact-size 50GiB
+              yard server --host 0.0.0.0 --allowed-hosts yard.example.com
+              yard server --max-artifact-size 50GiB --min-free-disk 10GiB
             """)
 
     @Option(help: "Address to listen on. Use 0.0.0.0 to accept connections from other machines.")

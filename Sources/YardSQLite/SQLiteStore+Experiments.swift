@@ -40,7 +40,7 @@ extension SQLiteStore {
     }
 
     public func searchExperiments(_ query: ExperimentQuery) async throws -> Page<Experiment> {
-        let offset = try Validation.pageOffset(query.pageToken)
+        let window = try PageWindow(token: query.pageToken, requested: query.maxResults, cap: Validation.maxExperimentSearchResults)
         var sql = SQLFragment("e.lifecycle_stage IN (\(query.viewType.stages.map { "'\($0.rawValue)'" }.joined(separator: ",")))")
         for clause in query.filter {
             sql.and(try ExperimentSearchSQL.condition(for: clause))
@@ -48,16 +48,13 @@ extension SQLiteStore {
         var order = try query.orderBy.map(ExperimentSearchSQL.orderTerm)
         if query.orderBy.isEmpty { order.append("e.creation_time DESC") }
         order.append("e.experiment_id ASC")
-        // The service validated it; bounded again so `pageSize + 1` holds for any caller of the protocol.
-        let pageSize = min(max(query.maxResults, 1), Validation.maxExperimentSearchResults)
         let whereSQL = sql
         let orderSQL = order.joined(separator: ", ")
         let experiments = try await read { db in
             try Self.loadExperiments(db, whereSQL: whereSQL.sql, arguments: StatementArguments(whereSQL.arguments),
-                                     orderSQL: orderSQL, limit: pageSize + 1, offset: offset)
+                                     orderSQL: orderSQL, limit: window.fetchLimit, offset: window.offset)
         }
-        return Page(items: Array(experiments.prefix(pageSize)),
-                    nextPageToken: PageToken.next(offset: offset, pageSize: pageSize, fetched: experiments.count))
+        return window.page(experiments)
     }
 
     public func renameExperiment(id: String, to newName: String) async throws {

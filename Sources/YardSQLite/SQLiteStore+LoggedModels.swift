@@ -86,9 +86,7 @@ extension SQLiteStore {
     }
 
     public func searchLoggedModels(_ query: LoggedModelQuery) async throws -> Page<LoggedModel> {
-        let offset = try Validation.pageOffset(query.pageToken)
-        // The service validated it; bounded again so `pageSize + 1` holds for any caller of the protocol.
-        let pageSize = min(max(query.maxResults, 1), Validation.maxLoggedModelSearchResults)
+        let window = try PageWindow(token: query.pageToken, requested: query.maxResults, cap: Validation.maxLoggedModelSearchResults)
         let experimentNumbers = query.experimentIds.compactMap { Int64($0) }
         guard !experimentNumbers.isEmpty else { return Page(items: [], nextPageToken: nil) }
         var condition = SQLFragment(
@@ -106,13 +104,13 @@ extension SQLiteStore {
         if query.orderBy.isEmpty { orderSQL.append("lm.creation_timestamp DESC") }
         orderSQL.append("lm.model_id ASC")
         let statement = SQLFragment(
-            "SELECT lm.model_id FROM logged_models lm WHERE \(condition.sql) ORDER BY \(orderSQL.joined(separator: ", ")) LIMIT \(pageSize + 1) OFFSET \(offset)",
+            "SELECT lm.model_id FROM logged_models lm WHERE \(condition.sql) ORDER BY \(orderSQL.joined(separator: ", ")) \(window.limitSQL)",
             values: condition.arguments + orderArguments)
         let models = try await read { db in
             let ids = try String.fetchAll(db, sql: statement.sql, arguments: StatementArguments(statement.arguments))
             return try Self.loadLoggedModels(db, ids: ids)
         }
-        return Page(items: Array(models.prefix(pageSize)), nextPageToken: PageToken.next(offset: offset, pageSize: pageSize, fetched: models.count))
+        return window.page(models)
     }
 
     // MARK: Helpers

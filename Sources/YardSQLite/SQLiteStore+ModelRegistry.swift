@@ -60,9 +60,7 @@ extension SQLiteStore {
     }
 
     public func searchRegisteredModels(_ query: RegistryQuery) async throws -> Page<RegisteredModel> {
-        let offset = try Validation.pageOffset(query.pageToken)
-        // The service validated it; bounded again so `pageSize + 1` holds for any caller of the protocol.
-        let pageSize = min(max(query.maxResults, 1), Validation.maxRegisteredModelSearchResults)
+        let window = try PageWindow(token: query.pageToken, requested: query.maxResults, cap: Validation.maxRegisteredModelSearchResults)
         var condition = SQLFragment("1")
         if !query.includePrompts {
             condition.and(SQLFragment("NOT EXISTS (SELECT 1 FROM registered_model_tags pt WHERE pt.name = rm.name AND pt.key = '\(ReservedTags.isPrompt)' AND lower(pt.value) = 'true')"))
@@ -72,12 +70,12 @@ extension SQLiteStore {
         }
         var order = try query.orderBy.map { try RegistrySearchSQL.orderTerm($0, alias: "rm") }
         order.append("rm.name ASC")
-        let sql = "SELECT rm.name FROM registered_models rm WHERE \(condition.sql) ORDER BY \(order.joined(separator: ", ")) LIMIT \(pageSize + 1) OFFSET \(offset)"
+        let sql = "SELECT rm.name FROM registered_models rm WHERE \(condition.sql) ORDER BY \(order.joined(separator: ", ")) \(window.limitSQL)"
         let arguments = condition.arguments
         let models = try await read { db in
             try Self.loadRegisteredModels(db, names: try String.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)))
         }
-        return Page(items: Array(models.prefix(pageSize)), nextPageToken: PageToken.next(offset: offset, pageSize: pageSize, fetched: models.count))
+        return window.page(models)
     }
 
     public func setRegisteredModelTag(name: String, tag: Tag) async throws {
@@ -170,9 +168,7 @@ extension SQLiteStore {
     }
 
     public func searchModelVersions(_ query: RegistryQuery) async throws -> Page<ModelVersion> {
-        let offset = try Validation.pageOffset(query.pageToken)
-        // The service validated it; bounded again so `pageSize + 1` holds for any caller of the protocol.
-        let pageSize = min(max(query.maxResults, 1), Validation.maxModelVersionSearchResults)
+        let window = try PageWindow(token: query.pageToken, requested: query.maxResults, cap: Validation.maxModelVersionSearchResults)
         var condition = SQLFragment("1")
         if !query.includePrompts {
             condition.and(SQLFragment("NOT EXISTS (SELECT 1 FROM registered_model_tags pt WHERE pt.name = mv.name AND pt.key = '\(ReservedTags.isPrompt)' AND lower(pt.value) = 'true')"))
@@ -181,14 +177,13 @@ extension SQLiteStore {
             condition.and(try RegistrySearchSQL.modelVersionCondition(for: clause))
         }
         var order = try query.orderBy.map { try RegistrySearchSQL.orderTerm($0, alias: "mv") }
-        if query.orderBy.isEmpty { order += ["mv.name ASC", "mv.version DESC"] }
         order += ["mv.name ASC", "mv.version DESC"]
-        let whereSQL = condition.sql + " ORDER BY " + order.joined(separator: ", ") + " LIMIT \(pageSize + 1) OFFSET \(offset)"
+        let whereSQL = condition.sql + " ORDER BY " + order.joined(separator: ", ") + " " + window.limitSQL
         let arguments = condition.arguments
         let versions = try await read { db in
             try Self.loadVersions(db, whereSQL: whereSQL, arguments: StatementArguments(arguments))
         }
-        return Page(items: Array(versions.prefix(pageSize)), nextPageToken: PageToken.next(offset: offset, pageSize: pageSize, fetched: versions.count))
+        return window.page(versions)
     }
 
     public func setModelVersionTag(name: String, version: Int64, tag: Tag) async throws {

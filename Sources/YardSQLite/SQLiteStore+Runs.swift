@@ -126,22 +126,17 @@ extension SQLiteStore {
     }
 
     public func searchRuns(_ query: RunQuery) async throws -> Page<Run> {
-        let offset = try Validation.pageOffset(query.pageToken)
-        // The service validated it; bounded again so `pageSize + 1` holds for any caller of the protocol.
-        let pageSize = min(max(query.maxResults, 1), Validation.maxRunSearchResults)
-        let statement = try RunSearchSQL.selectIds(query, limit: pageSize + 1, offset: offset)
+        let window = try PageWindow(token: query.pageToken, requested: query.maxResults, cap: Validation.maxRunSearchResults)
+        let statement = try RunSearchSQL.selectIds(query, limit: window.fetchLimit, offset: window.offset)
         let runs = try await read { db in
             let ids = try String.fetchAll(db, sql: statement.sql, arguments: StatementArguments(statement.arguments))
             return try Self.loadRuns(db, ids: ids)
         }
-        return Page(items: Array(runs.prefix(pageSize)),
-                    nextPageToken: PageToken.next(offset: offset, pageSize: pageSize, fetched: runs.count))
+        return window.page(runs)
     }
 
     public func metricHistory(runId: String, key: String, maxResults: Int, pageToken: String?) async throws -> Page<Metric> {
-        let offset = try Validation.pageOffset(pageToken)
-        // Bound here too, so no caller can make `pageSize + 1` overflow or load a whole history.
-        let pageSize = min(max(maxResults, 1), Validation.maxMetricHistoryResults)
+        let window = try PageWindow(token: pageToken, requested: maxResults, cap: Validation.maxMetricHistoryResults)
         return try await read { db in
             guard try Self.loadRunInfo(db, runId) != nil else {
                 throw TrackingStoreError.runNotFound(id: runId)
@@ -150,9 +145,8 @@ extension SQLiteStore {
                 SELECT key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM metrics
                 WHERE run_uuid = ? AND key = ? ORDER BY timestamp, step, value LIMIT ? OFFSET ?
                 """
-            let metrics = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [runId, key, pageSize + 1, offset]).map { Self.metric($0) }
-            return Page(items: Array(metrics.prefix(pageSize)),
-                        nextPageToken: PageToken.next(offset: offset, pageSize: pageSize, fetched: metrics.count))
+            let metrics = try Row.fetchAll(db.cachedStatement(sql: sql), arguments: [runId, key, window.fetchLimit, window.offset]).map { Self.metric($0) }
+            return window.page(metrics)
         }
     }
 

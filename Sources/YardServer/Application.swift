@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import NIOPosix
 import Prometheus
 import YardBlobs
 import YardCore
@@ -128,11 +129,16 @@ public func buildApplication(
         server: .http1(configuration: .init(idleTimeout: idleTimeout)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "yard"),
         onServerRunning: { channel in
-            // Uploads killed mid-way (kill -9) leave hidden temporary files; clear the stale ones.
-            let swept = (try? await components.artifactFolder.sweepTemporaries(olderThan: 3600)) ?? 0
-            let sweptObjects = components.objects.removeTemporaries(olderThan: 3600)
-            if swept + sweptObjects > 0 {
-                logger.info("removed stale temporary upload files", metadata: ["count": "\(swept + sweptObjects)"])
+            // Uploads killed mid-way (kill -9) leave hidden temporary files. Sweeping the stale ones walks
+            // the whole artifact tree, so it runs beside the server on the thread pool, not before it answers.
+            Task {
+                let swept = (try? await components.artifactFolder.sweepTemporaries(olderThan: 3600)) ?? 0
+                let sweptObjects = (try? await NIOThreadPool.singleton.runIfActive {
+                    components.objects.removeTemporaries(olderThan: 3600)
+                }) ?? 0
+                if swept + sweptObjects > 0 {
+                    logger.info("removed stale temporary upload files", metadata: ["count": "\(swept + sweptObjects)"])
+                }
             }
             await onServerRunning(channel.localAddress?.port ?? configuration.port)
         },

@@ -31,7 +31,7 @@ public struct HostAllowList: Sendable {
 
     /// The bound address, the loopback names and whatever `--allowed-hosts` adds.
     public init(boundHost: String, configured: [String]?) {
-        var names: Set<String> = ["localhost", "127.0.0.1", "::1"]
+        var names: Set<String> = ["localhost"]  // loopback addresses pass as IP literals
         if !boundHost.isEmpty { names.insert(boundHost.lowercased()) }
         var acceptsAny = false
         for entry in configured ?? [] {

@@ -48,7 +48,7 @@ struct ObjectRoutes {
                 return Response.json(.object([("digest", .string(digest.hex)), ("stored", .bool(false))]))
             }
             let writer = try await threads.runIfActive { () throws -> HashingObjectWriter in
-                try Self.checkFreeSpace(objects.root, needing: upload.declaredBytes ?? 0, limits: upload)
+                try upload.checkFreeSpace(at: objects.root, needing: upload.declaredBytes ?? 0, store: "object store")
                 return try objects.beginObject()
             }
             do {
@@ -83,13 +83,5 @@ struct ObjectRoutes {
 
     static func digest(_ context: YardRequestContext) throws -> ContentDigest {
         try ContentDigest.parse(context.parameters.get("digest") ?? "")
-    }
-
-    static func checkFreeSpace(_ root: String, needing bytes: Int64, limits: UploadLimits) throws(YardError) {
-        guard limits.minimumFreeBytes > 0, let free = DurableFiles.freeBytes(at: root) else { return }
-        if free - bytes < limits.minimumFreeBytes {
-            throw YardError(.insufficientStorage,
-                            "The object store has \(free) bytes free; accepting this object would leave less than the \(limits.minimumFreeBytes)-byte reserve (--min-free-disk). Free some space on the server.")
-        }
     }
 }
