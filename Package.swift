@@ -52,8 +52,15 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Yams", package: "Yams"),
         ]),
-        .target(name: "YardClient", dependencies: [
+        // Pipelines: the yard.yaml spec, the DAG, staleness against yard.lock, the run cache, executors and
+        // the runner. Talks to tracking only through the RunRecorder protocol.
+        .target(name: "YardPipelines", dependencies: [
             "YardCore", "YardData",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        .target(name: "YardClient", dependencies: [
+            "YardCore", "YardData", "YardPipelines",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -67,13 +74,13 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "YardCLI", dependencies: [
-            "YardCore", "YardServer", "YardData", "YardClient",
+            "YardCore", "YardServer", "YardData", "YardClient", "YardPipelines",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "yard", dependencies: ["YardCLI"]),
         .testTarget(name: "YardTests", dependencies: [
-            "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardBlobs", "YardTracking", "YardRegistry", "YardServer", "YardData", "YardClient", "YardCLI",
+            "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardBlobs", "YardTracking", "YardRegistry", "YardServer", "YardData", "YardClient", "YardPipelines", "YardCLI",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]
