@@ -55,7 +55,7 @@ let package = Package(
         // Pipelines: the yard.yaml spec, the DAG, staleness against yard.lock, the run cache, executors and
         // the runner. Talks to tracking only through the RunRecorder protocol.
         .target(name: "YardPipelines", dependencies: [
-            "YardCore", "YardData",
+            "YardCore", "YardJSON", "YardData",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Yams", package: "Yams"),
         ]),

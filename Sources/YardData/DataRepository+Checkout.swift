@@ -65,7 +65,7 @@ extension DataRepository {
         return result
     }
 
-    private func checkout(_ output: TrackedOutput, entries: [TreeEntry], state: StateCache, force: Bool,
+    func checkout(_ output: TrackedOutput, entries: [TreeEntry], state: StateCache, force: Bool,
                           progress: any ProgressReporter, result: inout CheckoutResult) throws(YardError) {
         let target = output.targetPath
         let isFile = output.pointer.kind == .file

@@ -171,7 +171,7 @@ public struct DataRepository: Sendable {
     }
 
     /// Adds `/<name>` to the .gitignore beside a tracked path, so git never sees the data itself.
-    func ignoreInGit(_ relativePath: String) throws(YardError) {
+    public func ignoreInGit(_ relativePath: String) throws(YardError) {
         let folder = PathText.parent(relativePath)
         let ignorePath = folder.isEmpty ? root + "/.gitignore" : root + "/" + folder + "/.gitignore"
         let line = "/" + PathText.name(relativePath)

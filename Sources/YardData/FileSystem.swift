@@ -44,15 +44,15 @@ public struct FileInfo: Sendable, Equatable {
 
 /// Thin, throwing wrappers over the POSIX calls the data layer needs. Foundation's FileManager costs
 /// several allocations per call, which matters at 100,000 files.
-enum FileSystem {
-    static func info(_ path: String) -> FileInfo? {
+public enum FileSystem {
+    public static func info(_ path: String) -> FileInfo? {
         var raw = stat()
         guard lstat(path, &raw) == 0 else { return nil }
         return FileInfo(raw)
     }
 
     /// With `following`, what a symbolic link points to (stat) instead of the link itself (lstat).
-    static func info(_ path: String, following: Bool) -> FileInfo? {
+    public static func info(_ path: String, following: Bool) -> FileInfo? {
         guard following else { return info(path) }
         var raw = stat()
         guard stat(path, &raw) == 0 else { return nil }
@@ -65,13 +65,13 @@ enum FileSystem {
         return FileInfo(raw)
     }
 
-    static func exists(_ path: String) -> Bool {
+    public static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }
 
     static var lastError: String { String(cString: strerror(errno)) }
 
-    static func createDirectory(_ path: String) throws(YardError) {
+    public static func createDirectory(_ path: String) throws(YardError) {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
@@ -79,7 +79,7 @@ enum FileSystem {
         }
     }
 
-    static func readFile(_ path: String) throws(YardError) -> [UInt8] {
+    public static func readFile(_ path: String) throws(YardError) -> [UInt8] {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw YardError(errno == ENOENT ? .resourceDoesNotExist : .internalError, "Cannot read '\(path)': \(lastError)")
@@ -101,7 +101,7 @@ enum FileSystem {
 
     /// Writes a small file atomically and durably (the shared layer in YardBlobs: temporary file, fsync,
     /// rename, fsync of the folder), so the data cache and the artifact store keep one implementation.
-    static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(YardError) {
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(YardError) {
         try DurableFiles.writeAtomically(path, bytes, mode: mode)
     }
 
@@ -143,14 +143,14 @@ enum FileSystem {
         close(descriptor)
     }
 
-    static func nowNanoseconds() -> Int64 {
+    public static func nowNanoseconds() -> Int64 {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
 
     /// Names in a directory (no `.` or `..`), with the type readdir reports when the file system knows it.
-    static func list(_ directory: String) throws(YardError) -> [(name: String, kind: FileInfo.Kind?)] {
+    public static func list(_ directory: String) throws(YardError) -> [(name: String, kind: FileInfo.Kind?)] {
         guard let handle = opendir(directory) else {
             throw YardError(errno == ENOENT ? .resourceDoesNotExist : .internalError, "Cannot list '\(directory)': \(lastError)")
         }
@@ -175,7 +175,7 @@ enum FileSystem {
     }
 
     /// Removes a file or a whole tree; a missing path is not an error.
-    static func remove(_ path: String) {
+    public static func remove(_ path: String) {
         if let info = info(path), info.kind == .directory {
             try? FileManager.default.removeItem(atPath: path)
         } else {

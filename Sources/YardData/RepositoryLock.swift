@@ -57,6 +57,25 @@ public final class RepositoryLock: Sendable {
         return RepositoryLock(descriptor: descriptor, path: path)
     }
 
+    /// An exclusive lock of its own (`.yard/tmp/<name>.lock`) for commands that must not run twice at
+    /// once; fails at once with `busy` when another process holds it.
+    public static func acquireNamed(_ name: String, in yardDirectory: String, busy: String) throws(YardError) -> RepositoryLock {
+        let folder = yardDirectory + "/tmp"
+        let path = folder + "/" + name + ".lock"
+        if !FileSystem.exists(folder) { try FileSystem.createDirectory(folder) }
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw YardError(.internalError, "Cannot open the lock \(path): \(FileSystem.lastError). Check that .yard/tmp is writable.")
+        }
+        var result = flock(descriptor, LOCK_EX | LOCK_NB)
+        while result != 0 && errno == EINTR { result = flock(descriptor, LOCK_EX | LOCK_NB) }
+        guard result == 0 else {
+            close(descriptor)
+            throw YardError(.invalidState, busy)
+        }
+        return RepositoryLock(descriptor: descriptor, path: path)
+    }
+
     /// Releases the lock now (it is also released when this object goes away or the process ends).
     public func release() {
         flock(descriptor, LOCK_UN)

@@ -1,0 +1,422 @@
+import Foundation
+import YardCore
+import YardData
+import YardJSON
+
+/// What `yard run` should do.
+public struct RunOptions: Sendable {
+    /// Stage names to bring up to date (with what they depend on); empty means every stage.
+    public var targets: [String] = []
+    /// Stages running at the same time.
+    public var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    /// Run the selected stages even when they are up to date (and skip the run cache).
+    public var force = false
+    /// After a failure, keep starting stages that do not depend on it.
+    public var keepGoing = false
+    /// Restore identical earlier executions from the run cache.
+    public var useRunCache = true
+    /// Only say what would run.
+    public var dryRun = false
+    /// Parameter overrides (`--set`), keyed by params.yaml key.
+    public var overrides: [String: JSONValue] = [:]
+
+    public init() {}
+}
+
+/// How each stage ended up.
+public struct StageReport: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        case upToDate
+        case frozen
+        case wouldRun
+        case restored(fromRun: String?)
+        case executed
+        case failed(String)
+        /// Not started because a stage it depends on failed (or the run stopped).
+        case notRun(String)
+        case cancelled
+    }
+
+    public var stage: String
+    public var outcome: Outcome
+    public var reasons: [StaleReason]
+    public var seconds: Double
+    /// The tracking run recording this execution.
+    public var runID: String?
+    public var warnings: [String]
+
+    public var isSuccess: Bool {
+        switch outcome {
+        case .upToDate, .frozen, .wouldRun, .restored, .executed: return true
+        case .failed, .notRun, .cancelled: return false
+        }
+    }
+}
+
+/// Receives progress as the run goes; the CLI prints it.
+public protocol PipelineObserver: Sendable {
+    func stageStarted(_ stage: String, reasons: [StaleReason], attempt: Int)
+    func stageFinished(_ report: StageReport)
+    func output(_ stage: String, line: String)
+    func warning(_ message: String)
+}
+
+/// Opens the run recorder the first time a stage actually executes, so a no-op `yard run` never starts
+/// a server or touches the store.
+public typealias RecorderFactory = @Sendable () async throws -> any RunRecorder
+
+/// Runs a pipeline: decides per stage (in dependency order, up to `jobs` at a time) whether it is up to
+/// date, restorable from the run cache, or must execute; executes through a `StageExecutor`; stores
+/// outputs in the data cache; writes `yard.lock` after each stage; records each execution as a run.
+public final class PipelineRunner: Sendable {
+    public let repository: DataRepository
+    public let spec: PipelineSpec
+    public let graph: PipelineGraph
+    let executor: any StageExecutor
+    let recorderSlot: RecorderSlot
+    let observer: any PipelineObserver
+    let runCache: RunCache
+    let lockState: LockState
+    let state: StateCache
+    let gitWatch: GitWatch
+    /// Environment handed to every stage before its own `env` and the tracking variables.
+    let baseEnvironment: [String: String]
+
+    public init(repository: DataRepository, spec: PipelineSpec, executor: any StageExecutor,
+                recorder: RecorderFactory?, observer: any PipelineObserver,
+                environment: [String: String] = ProcessInfo.processInfo.environment) throws(YardError) {
+        self.repository = repository
+        self.spec = spec
+        graph = PipelineGraph(spec)
+        self.executor = executor
+        recorderSlot = RecorderSlot(factory: recorder, pipeline: spec.name)
+        self.observer = observer
+        runCache = RunCache(repository: repository)
+        lockState = LockState(lock: try PipelineLock.load(repositoryRoot: repository.root), root: repository.root)
+        state = repository.openState()
+        gitWatch = GitWatch(root: repository.root)
+        baseEnvironment = environment
+    }
+
+    /// Runs the selected stages; returns one report per stage considered, in the order they finished.
+    public func run(_ options: RunOptions) async throws -> [StageReport] {
+        let dataLock = try repository.lock(.shared, command: "run")
+        let runLock = try RepositoryLock.acquireNamed("run", in: repository.yardDirectory,
+            busy: "Another `yard run` is running in this repository; wait for it to finish (two runs would write the same outputs).")
+        defer {
+            withExtendedLifetime(dataLock) {}
+            withExtendedLifetime(runLock) {}
+            state.save()
+        }
+        try ensureIgnored()
+        let selected = options.targets.isEmpty ? Set(graph.stages.indices) : graph.closure(of: try graph.resolve(options.targets))
+        let order = graph.topologicalOrder(of: selected)
+        let jobs = max(1, options.jobs)
+        var reports: [Int: StageReport] = [:]
+        var started = Set<Int>()
+        var stopScheduling = false
+        await withTaskGroup(of: (Int, StageReport).self) { group in
+            var running = 0
+            func startReady() {
+                for node in order where !started.contains(node) && running < jobs {
+                    let parents = graph.upstream[node].filter { selected.contains($0) }
+                    if parents.contains(where: { reports[$0].map { !$0.isSuccess } ?? false }) {
+                        started.insert(node)
+                        let failed = parents.first { reports[$0].map { !$0.isSuccess } ?? false }!
+                        reports[node] = StageReport(stage: graph.stages[node].name, outcome: .notRun("'\(graph.stages[failed].name)' did not succeed"),
+                                                    reasons: [], seconds: 0, runID: nil, warnings: [])
+                        observer.stageFinished(reports[node]!)
+                        continue
+                    }
+                    guard !stopScheduling, parents.allSatisfy({ reports[$0] != nil }) else { continue }
+                    started.insert(node)
+                    running += 1
+                    group.addTask { (node, await self.process(node, options: options)) }
+                }
+            }
+            // Stages blocked by a failure are settled as they become ready, so loop until nothing changes.
+            var before = -1
+            while before != started.count { before = started.count; startReady() }
+            while let (node, report) = await group.next() {
+                running -= 1
+                reports[node] = report
+                observer.stageFinished(report)
+                if !report.isSuccess && !options.keepGoing { stopScheduling = true }
+                if Task.isCancelled { stopScheduling = true }
+                before = -1
+                while before != started.count { before = started.count; startReady() }
+            }
+        }
+        for node in order where reports[node] == nil {
+            reports[node] = StageReport(stage: graph.stages[node].name, outcome: .notRun(Task.isCancelled ? "the run was interrupted" : "the run stopped after a failure (use --keep-going to run independent stages)"),
+                                        reasons: [], seconds: 0, runID: nil, warnings: [])
+        }
+        await recorderSlot.finishParent(success: reports.values.allSatisfy(\.isSuccess), cancelled: Task.isCancelled)
+        return order.compactMap { reports[$0] }
+    }
+
+    /// The run cache and embedded store stay out of git.
+    func ensureIgnored() throws(YardError) {
+        let path = repository.yardDirectory + "/.gitignore"
+        var text = FileSystem.exists(path) ? String(decoding: try FileSystem.readFile(path), as: UTF8.self) : ""
+        var changed = false
+        for line in ["/runcache/", "/tracking/"] where !text.split(separator: "\n").contains(Substring(line)) {
+            if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
+            text += line + "\n"
+            changed = true
+        }
+        if changed { try FileSystem.writeAtomically(path, Array(text.utf8)) }
+    }
+
+    // MARK: one stage
+
+    func process(_ node: Int, options: RunOptions) async -> StageReport {
+        let stage = graph.stages[node]
+        var report = StageReport(stage: stage.name, outcome: .upToDate, reasons: [], seconds: 0, runID: nil, warnings: [])
+        if stage.frozen, await lockState.entry(stage.name) != nil {
+            report.outcome = .frozen
+            return report
+        }
+        let started = ContinuousClock.now
+        do {
+            let inputs = try await Blocking.run { () throws(YardError) in try self.currentInputs(stage, overrides: options.overrides) }
+            let locked = await lockState.entry(stage.name)
+            report.reasons = options.force ? [.forced] : StageStaleness.reasons(stage: stage, locked: locked, deps: inputs.deps,
+                                                                                   params: inputs.params, outs: inputs.outs)
+            if report.reasons.isEmpty { return report }
+            if options.dryRun {
+                report.outcome = .wouldRun
+                return report
+            }
+            let planned = LockEntry(command: stage.commandText, environment: Dictionary(stage.environment, uniquingKeysWith: { _, last in last }),
+                                    deps: inputs.deps, params: inputs.params, outs: stage.outs.map { LockedPath(path: $0.path, snapshot: Self.placeholder) })
+            if options.useRunCache && !options.force && stage.outs.allSatisfy(\.cache) && !stage.alwaysChanged,
+               let hit = runCache.lookup(planned.executionKey),
+               hit.entry.outs.map(\.path).sorted() == stage.outs.map(\.path).sorted(),
+               hit.entry.outs.allSatisfy({ repository.cacheHolds($0.snapshot) }) {
+                try await Blocking.run { () throws(YardError) in
+                    for output in hit.entry.outs { try self.repository.restore(output.path, to: output.snapshot, state: self.state) }
+                }
+                var entry = planned
+                entry.outs = hit.entry.outs
+                try await lockState.update(stage.name, entry)
+                report.outcome = .restored(fromRun: hit.runID)
+                report.seconds = Self.seconds(since: started)
+                return report
+            }
+            return await execute(stage, planned: planned, report: report, started: started)
+        } catch {
+            report.outcome = .failed(error.message)
+            report.seconds = Self.seconds(since: started)
+            return report
+        }
+    }
+
+    struct CurrentInputs: Sendable {
+        var deps: [LockedPath]
+        var params: [LockedParam]
+        var outs: [String: PathSnapshot?]
+    }
+
+    func currentInputs(_ stage: StageSpec, overrides: [String: JSONValue]) throws(YardError) -> CurrentInputs {
+        var deps: [LockedPath] = []
+        for dep in stage.deps {
+            guard let snapshot = try repository.snapshot(of: dep, state: state) else {
+                throw .notFound("Its dependency '\(dep)' is missing. Restore it (yard data checkout / git checkout) or run the stage that produces it.")
+            }
+            deps.append(LockedPath(path: dep, snapshot: snapshot))
+        }
+        var outs: [String: PathSnapshot?] = [:]
+        for output in stage.outs { outs[output.path] = try repository.snapshot(of: output.path, state: state) }
+        let params = try StageStaleness.currentParams(of: stage, repositoryRoot: repository.root, overrides: overrides)
+        return CurrentInputs(deps: deps, params: params, outs: outs)
+    }
+
+    static let placeholder = PathSnapshot(kind: .file, digest: ContentDigest.of([]), size: 0, files: 0)
+
+    static func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    func execute(_ stage: StageSpec, planned: LockEntry, report initial: StageReport, started: ContinuousClock.Instant) async -> StageReport {
+        var report = initial
+        let root = repository.root
+        // Outputs are the stage's to rewrite: clear them so a stale file is never taken for a fresh one.
+        do {
+            try await Blocking.run { () throws(YardError) in
+                for output in stage.outs {
+                    let absolute = root + "/" + output.path
+                    if !output.persist { FileSystem.remove(absolute) }
+                    let folder = PathText.parent(output.path)
+                    if !folder.isEmpty { try FileSystem.createDirectory(root + "/" + folder) }
+                }
+            }
+        } catch {
+            report.outcome = .failed(error.message)
+            return report
+        }
+        let recording: RecorderSlot.Recording?
+        do {
+            recording = try await recorderSlot.startStage(stage, params: planned.params, inputs: planned.deps, git: gitWatch.initial, observer: observer)
+        } catch {
+            report.outcome = .failed((error as? YardError)?.message ?? "\(error)")
+            return report
+        }
+        report.runID = recording?.runID
+        var environment = baseEnvironment
+        for (key, value) in stage.environment { environment[key] = value }
+        if let recording {
+            environment["MLFLOW_TRACKING_URI"] = recording.trackingURI
+            environment["MLFLOW_RUN_ID"] = recording.runID
+            environment["MLFLOW_EXPERIMENT_ID"] = recording.experimentID
+        }
+        environment["YARD_STAGE"] = stage.name
+        let logPath = repository.yardDirectory + "/tmp/logs/" + stage.name.replacingOccurrences(of: "/", with: "_") + ".log"
+        let job = StageJob(stage: stage.name, commands: stage.commands,
+                           workingDirectory: stage.workingDirectory.isEmpty ? root : root + "/" + stage.workingDirectory,
+                           environment: environment, timeoutSeconds: stage.timeoutSeconds,
+                           inputs: stage.deps, outputs: stage.outs.map(\.path), logPath: logPath)
+        let observer = self.observer
+        var outcome = StageOutcome(ending: .cancelled, seconds: 0)
+        for attempt in 0...stage.retries {
+            observer.stageStarted(stage.name, reasons: report.reasons, attempt: attempt + 1)
+            outcome = await executor.run(job) { name, line in observer.output(name, line: line) }
+            switch outcome.ending {
+            case .succeeded, .cancelled, .couldNotStart: break
+            default: if attempt < stage.retries && !Task.isCancelled { continue }
+            }
+            break
+        }
+        var entry = planned
+        var metrics: [(String, Double)] = []
+        switch outcome.ending {
+        case .succeeded:
+            do {
+                let (outs, warnings, read) = try await Blocking.run { () throws(YardError) in try self.collect(stage) }
+                entry.outs = outs
+                metrics = read
+                report.warnings = warnings
+                try await lockState.update(stage.name, entry)
+                if stage.outs.allSatisfy(\.cache) { try? runCache.record(entry, runID: recording?.runID) }
+                report.outcome = .executed
+            } catch {
+                report.outcome = .failed(error.message)
+            }
+        case .failed(let status, let command):
+            report.outcome = .failed("command \(stage.commands.count > 1 ? "\(command + 1) " : "")exited with status \(status)")
+        case .signalled(let signal, _):
+            report.outcome = .failed("the command was killed by signal \(signal)")
+        case .timedOut:
+            report.outcome = .failed("it ran past its timeout of \(stage.timeoutSeconds.map { "\($0)" } ?? "?") s and was stopped")
+        case .cancelled:
+            report.outcome = .cancelled
+        case .couldNotStart(let reason):
+            report.outcome = .failed("the command could not start: \(reason)")
+        }
+        for warning in report.warnings { observer.warning("stage '\(stage.name)': \(warning)") }
+        report.seconds = Self.seconds(since: started)
+        if let recording {
+            let finished = report
+            await recorderSlot.finishStage(recording, stage: stage, report: finished, outcome: outcome, entry: entry,
+                                           metrics: metrics, logPath: logPath, observer: observer)
+        }
+        return report
+    }
+
+    /// After a successful command: every declared output must exist; they go into the data cache (cached
+    /// ones) and the lock; paths the command wrote that no stage declares are reported.
+    func collect(_ stage: StageSpec) throws(YardError) -> ([LockedPath], [String], [(String, Double)]) {
+        var outs: [LockedPath] = []
+        for output in stage.outs {
+            let snapshot = output.cache ? try repository.store(output.path, state: state) : try repository.snapshot(of: output.path, state: state)
+            guard let snapshot else {
+                throw .invalid("The command succeeded but did not create its declared output '\(output.path)'; the stage is not recorded. Fix the command or the `outs` in yard.yaml.")
+            }
+            if output.cache && !output.isMetric { try repository.ignoreInGit(output.path) }
+            outs.append(LockedPath(path: output.path, snapshot: snapshot))
+        }
+        // Dependencies go into the cache too, so `yard reproduce` can rebuild this execution's inputs
+        // even from a work tree that differed from the commit.
+        for dep in stage.deps { _ = try repository.store(dep, state: state) }
+        var metrics: [(String, Double)] = []
+        for file in stage.metricsFiles {
+            do {
+                metrics += try MetricsFile.read(file, repositoryRoot: repository.root)
+            } catch {
+                observer.warning("stage '\(stage.name)': cannot read metrics from '\(file)': \(error.message)")
+            }
+        }
+        let declared = spec.stages.flatMap { $0.outs.map(\.path) }
+        let undeclared = gitWatch.newlyChanged().filter { path in
+            path != PipelineLock.fileName && !path.hasPrefix(DataRepository.directoryName + "/")
+                && !declared.contains { path == $0 || path.hasPrefix($0 + "/") }
+                && !path.hasSuffix("/.gitignore") && path != ".gitignore"
+        }
+        let warnings = undeclared.sorted().prefix(20).map {
+            "wrote '\($0)', which is not a declared output of any stage (declare it in `outs` so it is versioned and restored)"
+        }
+        return (outs, Array(warnings), metrics)
+    }
+}
+
+/// The lock as the run goes: updated and saved after each stage, one writer at a time.
+actor LockState {
+    private var lock: PipelineLock
+    private let root: String
+
+    init(lock: PipelineLock, root: String) {
+        self.lock = lock
+        self.root = root
+    }
+
+    func entry(_ stage: String) -> LockEntry? { lock.stages[stage] }
+
+    func update(_ stage: String, _ entry: LockEntry) throws(YardError) {
+        lock.stages[stage] = entry
+        try lock.save(repositoryRoot: root)
+    }
+}
+
+/// Tracks which paths git sees as changed, so each finished stage can be told what it wrote that no
+/// stage declares. With stages running side by side a path is attributed to the stage that finished
+/// first after it appeared.
+final class GitWatch: @unchecked Sendable {
+    // Unchecked: `seen` is guarded by `lock`.
+    let root: String
+    let initial: GitState
+    private var seen: Set<String>
+    private let lock = NSLock()
+
+    init(root: String) {
+        self.root = root
+        initial = GitState.read(at: root)
+        seen = initial.changedPaths
+    }
+
+    func newlyChanged() -> [String] {
+        guard initial.commit != nil || FileSystem.exists(root + "/.git") else { return [] }
+        let now = GitState.changedPaths(at: root)
+        lock.lock()
+        defer { lock.unlock() }
+        let fresh = now.subtracting(seen)
+        seen.formUnion(now)
+        return Array(fresh)
+    }
+}
+
+/// Blocking file and process work runs on its own threads, never on Swift's cooperative pool.
+enum Blocking {
+    static func run<T: Sendable>(_ work: @escaping @Sendable () throws(YardError) -> T) async throws(YardError) -> T {
+        let result: Result<T, YardError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                do throws(YardError) {
+                    continuation.resume(returning: .success(try work()))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+        return try result.get()
+    }
+}
