@@ -11,7 +11,8 @@ public struct YardCommand: AsyncParsableCommand {
             then point any MLflow client at it:
               MLFLOW_TRACKING_URI=http://127.0.0.1:5000 python train.py
             """,
-        subcommands: [ServerCommand.self, InitCommand.self, DataCommand.self, ModelCommand.self, LineageCommand.self])
+        subcommands: [ServerCommand.self, InitCommand.self, DataCommand.self, RunCommand.self, PipelineStatusCommand.self,
+                      DagCommand.self, ImportCommand.self, ModelCommand.self, LineageCommand.self])
 
     public init() {}
 

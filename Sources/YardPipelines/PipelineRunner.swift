@@ -420,3 +420,48 @@ enum Blocking {
         return try result.get()
     }
 }
+
+/// A stage's standing for `yard status`.
+public struct StageStanding: Sendable {
+    public var stage: String
+    /// Empty when up to date.
+    public var reasons: [StaleReason]
+    public var frozen: Bool
+}
+
+extension PipelineRunner {
+    /// Which selected stages would run and exactly why, without running anything. A stage below a stale
+    /// one is reported as waiting on it (its inputs are known only once the upstream stage has run).
+    public func standings(targets: [String] = []) throws(YardError) -> [StageStanding] {
+        defer { state.save() }
+        let selected = targets.isEmpty ? Set(graph.stages.indices) : graph.closure(of: try graph.resolve(targets))
+        let lock = try PipelineLock.load(repositoryRoot: repository.root)
+        var stale = Set<Int>()
+        var result: [StageStanding] = []
+        for node in graph.topologicalOrder(of: selected) {
+            let stage = graph.stages[node]
+            if stage.frozen && lock.stages[stage.name] != nil {
+                result.append(StageStanding(stage: stage.name, reasons: [], frozen: true))
+                continue
+            }
+            var reasons: [StaleReason]
+            do {
+                let inputs = try currentInputs(stage, overrides: [:])
+                reasons = StageStaleness.reasons(stage: stage, locked: lock.stages[stage.name], deps: inputs.deps,
+                                                 params: inputs.params, outs: inputs.outs)
+            } catch where error.code == .resourceDoesNotExist {
+                reasons = []
+            }
+            for parent in graph.upstream[node] where stale.contains(parent) {
+                reasons.append(.upstreamStale(stage: graph.stages[parent].name))
+            }
+            if reasons.isEmpty, graph.upstream[node].contains(where: stale.contains) == false,
+               stage.deps.contains(where: { FileSystem.info(repository.root + "/" + $0) == nil }) {
+                reasons.append(.dependencyAdded(path: stage.deps.first { FileSystem.info(repository.root + "/" + $0) == nil }!))
+            }
+            if !reasons.isEmpty { stale.insert(node) }
+            result.append(StageStanding(stage: stage.name, reasons: reasons, frozen: false))
+        }
+        return result
+    }
+}

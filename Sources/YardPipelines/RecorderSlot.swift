@@ -16,7 +16,6 @@ actor RecorderSlot {
     private let factory: RecorderFactory?
     private let pipeline: String
     private var opened: (recorder: any RunRecorder, experimentID: String, parentRunID: String)?
-    private var openError: String?
     /// Extra tags on the parent run (a sweep says what it varies).
     var parentTags: [String: String] = [:]
     var parentName: String?
@@ -33,28 +32,37 @@ actor RecorderSlot {
 
     var parentRunID: String? { opened?.parentRunID }
 
+    /// Stages start side by side, so the first caller opens and the others await the same attempt (an
+    /// actor is reentrant across the awaits inside, which would otherwise create two parent runs).
+    private var opening: Task<(recorder: any RunRecorder, experimentID: String, parentRunID: String)?, any Error>?
+
     private func open(git: GitState) async throws -> (recorder: any RunRecorder, experimentID: String, parentRunID: String)? {
         if let opened { return opened }
-        if let openError { throw YardError(.invalidState, openError) }
+        if let opening { return try await opening.value }
         guard let factory else { return nil }
-        do {
-            let recorder = try await factory()
-            let experimentID = try await recorder.experiment(named: pipeline)
-            var tags = parentTags
-            tags["yard.pipeline"] = pipeline
-            tags["yard.kind"] = "pipeline"
-            tags["mlflow.source.name"] = "yard run"
-            tags["mlflow.source.type"] = "LOCAL"
-            if let commit = git.commit { tags["mlflow.source.git.commit"] = commit }
-            tags["yard.git.dirty"] = git.isDirty ? "true" : "false"
-            let parent = try await recorder.startRun(experimentID: experimentID, name: parentName ?? "\(pipeline) run",
-                                                     parentRunID: nil, tags: tags)
-            opened = (recorder, experimentID, parent)
-            return opened
-        } catch {
-            openError = "Cannot record stage runs: \((error as? YardError)?.message ?? "\(error)"). Start the server, point --server at a running one, or pass --no-track to run without tracking."
-            throw YardError(.invalidState, openError!)
+        let pipeline = self.pipeline
+        var tags = parentTags
+        let name = parentName ?? "\(pipeline) run"
+        let attempt = Task { () async throws -> (recorder: any RunRecorder, experimentID: String, parentRunID: String)? in
+            do {
+                let recorder = try await factory()
+                let experimentID = try await recorder.experiment(named: pipeline)
+                tags["yard.pipeline"] = pipeline
+                tags["yard.kind"] = "pipeline"
+                tags["mlflow.source.name"] = "yard run"
+                tags["mlflow.source.type"] = "LOCAL"
+                if let commit = git.commit { tags["mlflow.source.git.commit"] = commit }
+                tags["yard.git.dirty"] = git.isDirty ? "true" : "false"
+                let parent = try await recorder.startRun(experimentID: experimentID, name: name, parentRunID: nil, tags: tags)
+                return (recorder, experimentID, parent)
+            } catch {
+                throw YardError(.invalidState, "Cannot record stage runs: \((error as? YardError)?.message ?? "\(error)"). Start the server, point --server at a running one, or pass --no-track to run without tracking.")
+            }
         }
+        opening = attempt
+        let result = try await attempt.value
+        opened = result
+        return result
     }
 
     /// Starts the stage's run with its params, tags and inputs. Nil when tracking is off.
