@@ -88,3 +88,8 @@ extension DataRepository {
         try checkout(output, entries: entries, state: state, force: true, progress: SilentProgress(), result: &result)
     }
 }
+
+extension DataRepository {
+    /// Absolute, with `.`/`..` and symbolic links resolved.
+    public static func canonicalPath(_ path: String) -> String { canonical(path) }
+}

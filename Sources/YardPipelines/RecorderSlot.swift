@@ -76,6 +76,7 @@ actor RecorderSlot {
             "yard.git.dirty": git.isDirty ? "true" : "false",
         ]
         if let commit = git.commit { tags["mlflow.source.git.commit"] = commit }
+        if !stage.workingDirectory.isEmpty { tags["yard.wdir"] = stage.workingDirectory }
         let recorder = opened.recorder
         let runID = try await recorder.startRun(experimentID: opened.experimentID, name: stage.name,
                                                 parentRunID: opened.parentRunID, tags: tags)
