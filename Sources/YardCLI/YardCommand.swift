@@ -12,7 +12,7 @@ public struct YardCommand: AsyncParsableCommand {
               MLFLOW_TRACKING_URI=http://127.0.0.1:5000 python train.py
             """,
         subcommands: [ServerCommand.self, InitCommand.self, DataCommand.self, RunCommand.self, PipelineStatusCommand.self,
-                      DagCommand.self, ReproduceCommand.self, ImportCommand.self, ModelCommand.self, LineageCommand.self])
+                      DagCommand.self, ReproduceCommand.self, MetricsCommand.self, ImportCommand.self, ModelCommand.self, LineageCommand.self])
 
     public init() {}
 

@@ -74,6 +74,9 @@ public final class PipelineRunner: Sendable {
     public let graph: PipelineGraph
     let executor: any StageExecutor
     let recorderSlot: RecorderSlot
+    /// False when the parent run belongs to someone else (a sweep), who finishes it.
+    let ownsRecorder: Bool
+    let stageTags: [String: String]
     let observer: any PipelineObserver
     let runCache: RunCache
     let lockState: LockState
@@ -82,14 +85,25 @@ public final class PipelineRunner: Sendable {
     /// Environment handed to every stage before its own `env` and the tracking variables.
     let baseEnvironment: [String: String]
 
-    public init(repository: DataRepository, spec: PipelineSpec, executor: any StageExecutor,
+    /// `sharedParent`: record stage runs under another run's parent (a sweep's) instead of opening one.
+    /// `stageTags` are added to every stage run.
+    public convenience init(repository: DataRepository, spec: PipelineSpec, executor: any StageExecutor,
                 recorder: RecorderFactory?, observer: any PipelineObserver,
                 environment: [String: String] = ProcessInfo.processInfo.environment) throws(YardError) {
+        try self.init(repository: repository, spec: spec, executor: executor, recorder: recorder, observer: observer,
+                      sharedParent: nil, stageTags: [:], environment: environment)
+    }
+
+    init(repository: DataRepository, spec: PipelineSpec, executor: any StageExecutor,
+         recorder: RecorderFactory?, observer: any PipelineObserver, sharedParent: RecorderSlot?,
+         stageTags: [String: String], environment: [String: String] = ProcessInfo.processInfo.environment) throws(YardError) {
         self.repository = repository
         self.spec = spec
         graph = PipelineGraph(spec)
         self.executor = executor
-        recorderSlot = RecorderSlot(factory: recorder, pipeline: spec.name)
+        recorderSlot = sharedParent ?? RecorderSlot(factory: recorder, pipeline: spec.name)
+        ownsRecorder = sharedParent == nil
+        self.stageTags = stageTags
         self.observer = observer
         runCache = RunCache(repository: repository)
         lockState = LockState(lock: try PipelineLock.load(repositoryRoot: repository.root), root: repository.root)
@@ -151,7 +165,9 @@ public final class PipelineRunner: Sendable {
             reports[node] = StageReport(stage: graph.stages[node].name, outcome: .notRun(Task.isCancelled ? "the run was interrupted" : "the run stopped after a failure (use --keep-going to run independent stages)"),
                                         reasons: [], seconds: 0, runID: nil, warnings: [])
         }
-        await recorderSlot.finishParent(success: reports.values.allSatisfy(\.isSuccess), cancelled: Task.isCancelled)
+        if ownsRecorder {
+            await recorderSlot.finishParent(success: reports.values.allSatisfy(\.isSuccess), cancelled: Task.isCancelled)
+        }
         return order.compactMap { reports[$0] }
     }
 
@@ -258,7 +274,8 @@ public final class PipelineRunner: Sendable {
         }
         let recording: RecorderSlot.Recording?
         do {
-            recording = try await recorderSlot.startStage(stage, params: planned.params, inputs: planned.deps, git: gitWatch.initial, observer: observer)
+            recording = try await recorderSlot.startStage(stage, params: planned.params, inputs: planned.deps, git: gitWatch.initial,
+                                                          extraTags: stageTags, observer: observer)
         } catch {
             report.outcome = .failed((error as? YardError)?.message ?? "\(error)")
             return report

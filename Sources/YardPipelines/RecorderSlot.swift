@@ -67,14 +67,15 @@ actor RecorderSlot {
 
     /// Starts the stage's run with its params, tags and inputs. Nil when tracking is off.
     func startStage(_ stage: StageSpec, params: [LockedParam], inputs: [LockedPath], git: GitState,
-                    observer: any PipelineObserver) async throws -> Recording? {
+                    extraTags: [String: String] = [:], observer: any PipelineObserver) async throws -> Recording? {
         guard let opened = try await open(git: git) else { return nil }
-        var tags: [String: String] = [
+        var tags = extraTags
+        tags.merge([
             "yard.pipeline": pipeline, "yard.stage": stage.name, "yard.kind": "stage",
             "yard.command": String(stage.commandText.prefix(5000)),
             "mlflow.source.name": "yard run", "mlflow.source.type": "LOCAL",
             "yard.git.dirty": git.isDirty ? "true" : "false",
-        ]
+        ]) { _, ours in ours }
         if let commit = git.commit { tags["mlflow.source.git.commit"] = commit }
         if !stage.workingDirectory.isEmpty { tags["yard.wdir"] = stage.workingDirectory }
         let recorder = opened.recorder

@@ -25,7 +25,7 @@ public enum StaleReason: Sendable, Equatable, CustomStringConvertible {
         case .neverRun: return "it has never run (no entry in yard.lock)"
         case .forced: return "--force"
         case .alwaysChanged: return "it is marked always_changed"
-        case .commandChanged(let from, let to): return "the command changed from '\(from)' to '\(to)'"
+        case .commandChanged(let from, let to): return "the command changed from '\(Self.clip(from))' to '\(Self.clip(to))'"
         case .environmentChanged(let variable, let from, let to):
             return "env \(variable) changed from \(from.map { "'\($0)'" } ?? "unset") to \(to.map { "'\($0)'" } ?? "unset")"
         case .dependencyChanged(let path, let from, let to):
@@ -43,6 +43,12 @@ public enum StaleReason: Sendable, Equatable, CustomStringConvertible {
     }
 
     static func short(_ digest: ContentDigest) -> String { String(digest.hex.prefix(10)) }
+
+    /// A command as one short line: long or multi-line commands are cut where they stop being readable.
+    static func clip(_ text: String) -> String {
+        let flat = text.replacingOccurrences(of: "\n", with: " ⏎ ")
+        return flat.count <= 72 ? flat : String(flat.prefix(69)) + "…"
+    }
 }
 
 /// Reading a stage's inputs as they are now, and comparing them with its lock entry.
