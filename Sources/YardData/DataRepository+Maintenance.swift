@@ -52,6 +52,9 @@ extension DataRepository {
             reachable.insert(pointer.digest)
             guard pointer.kind == .directory, !seenManifests.contains(pointer.digest) else { continue }
             seenManifests.insert(pointer.digest)
+            // Pipeline records also name outputs that were never cached (`cache: false`) or not yet
+            // fetched: nothing of theirs is here to keep, so they cannot block gc.
+            if source.contains(PipelineReferences.lockFileName) || source.hasPrefix("run cache "), !cache.contains(pointer.digest) { continue }
             guard cache.contains(pointer.digest) else {
                 throw .notFound("The manifest \(pointer.digest) named by '\(source)' is not in the cache, so gc cannot tell which files that version needs. Nothing was removed. Check that version out and run `yard data fetch`, or narrow what gc keeps (--workspace, --all-branches, --all-tags) if you accept losing the local copy of its data.")
             }
@@ -65,6 +68,7 @@ extension DataRepository {
     /// The pointers gc must keep for `scope`: the work tree's, plus those of the git commits it names.
     func pointersToKeep(_ scope: GCScope, from workingDirectory: String) throws(YardError) -> (pointers: [(source: String, pointer: PointerFile)], commits: Int) {
         var pointers = try outputs([], from: workingDirectory).map { (source: $0.pointerPath, pointer: $0.pointer) }
+        pointers += PipelineReferences.local(in: self)
         guard scope.usesGit else { return (pointers, 0) }
         let git = GitRevisions(root: root)
         let commits = try git.commits(scope)

@@ -84,10 +84,18 @@ struct GitRevisions: Sendable {
             guard let tab = record.firstIndex(of: "\t") else { continue }
             let path = String(record[record.index(after: tab)...])
             let fields = record[..<tab].split(separator: " ")
-            guard fields.count == 3, fields[1] == "blob", path.hasSuffix(PointerFile.suffix),
+            let isLock = path == PipelineReferences.lockFileName || path.hasSuffix("/" + PipelineReferences.lockFileName)
+            guard fields.count == 3, fields[1] == "blob", path.hasSuffix(PointerFile.suffix) || isLock,
                   !path.hasPrefix(DataRepository.directoryName + "/") else { continue }
             let blob = String(fields[2])
             guard seenBlobs.insert(blob).inserted else { continue }
+            if isLock {
+                // A pipeline lock: its outputs are kept like pointer files (keyed by a path that cannot clash).
+                for (index, reference) in PipelineReferences.pointers(in: try run(["cat-file", "blob", blob]), source: "\(revision):\(path)").enumerated() {
+                    pointers["\(path)#\(index)"] = reference.pointer
+                }
+                continue
+            }
             let bytes = try run(["cat-file", "blob", blob])
             pointers[path] = try PointerFile.decode(bytes, source: "\(revision):\(path)", fileName: PathText.name(path),
                                                     validatingPath: validatingPaths)
