@@ -1,0 +1,307 @@
+import Foundation
+import Testing
+import Yams
+@testable import YardCLI
+import YardCore
+import YardPipelines
+
+@Suite("DVC import")
+struct DVCImportTests {
+    static let dvcYAML = """
+        vars:
+          - data_dir: data
+            seed: 7
+          - config.json:train_opts
+
+        stages:
+          prepare:
+            cmd: python src/prepare.py ${data_dir}/raw.csv --seed ${seed}
+            deps:
+              - src/prepare.py
+              - ${data_dir}/raw.csv
+            params:
+              - prepare.split
+              - prepare.seed
+            outs:
+              - data/prepared:
+                  cache: false
+                  remote: backup
+              - data/stats.json:
+                  persist: true
+                  desc: summary statistics
+          train:
+            foreach: [small, large]
+            do:
+              cmd: python src/train.py --size ${item} ${train}
+              deps: [data/prepared, src/train.py]
+              params:
+                - train
+                - custom.yaml:
+                    - model.depth
+                - extra.toml:
+              outs:
+                - models/${item}.pkl
+              metrics:
+                - metrics/${item}.json:
+                    cache: false
+              plots:
+                - plots/${item}/roc.csv:
+                    x: fpr
+                    y: tpr
+          sweep:
+            matrix:
+              lr: [0.1, 0.01]
+              depth: [4, 8]
+            cmd: python src/sweep.py --lr ${item.lr} --depth ${item.depth}
+            deps:
+              - src/sweep.py
+            metrics:
+              - sweep/${item.lr}-${item.depth}.json
+            always_changed: true
+            desc: Grid search over the learning rate and depth
+
+        plots:
+          - plots/roc.csv:
+              x: fpr
+        artifacts:
+          churn-model:
+            path: models/large.pkl
+            type: model
+        """
+
+    static let paramsYAML = """
+        prepare:
+          split: 0.2
+          seed: 7
+        train:
+          epochs: 10
+          lr: 0.1
+        """
+
+    static let expectedYardYAML = """
+        vars:
+          - data_dir: data
+            seed: 7
+          - config.json
+        stages:
+          prepare:
+            cmd: python src/prepare.py ${data_dir}/raw.csv --seed ${seed}
+            deps: [src/prepare.py, "${data_dir}/raw.csv"]
+            params: [prepare.split, prepare.seed]
+            outs:
+              - data/prepared: {cache: false}
+              - data/stats.json: {persist: true}
+          train:
+            foreach: [small, large]
+            do:
+              cmd: python src/train.py --size ${item} ${train}
+              deps: [data/prepared, src/train.py]
+              params:
+                - train
+                - custom.yaml: [model.depth]
+              outs: ["models/${item}.pkl"]
+              metrics:
+                - metrics/${item}.json: {cache: false}
+          sweep:
+            matrix:
+              lr: [0.1, 0.01]
+              depth: [4, 8]
+            cmd: python src/sweep.py --lr ${item.lr} --depth ${item.depth}
+            deps: [src/sweep.py]
+            metrics: ["sweep/${item.lr}-${item.depth}.json"]
+            always_changed: true
+            desc: Grid search over the learning rate and depth
+        """
+
+    /// The 1-based line of the `occurrence`-th line of `text` whose trimmed form starts with `prefix`.
+    func line(of prefix: String, in text: String, occurrence: Int = 1) -> Int? {
+        var seen = 0
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
+        where line.trimmingCharacters(in: .whitespaces).hasPrefix(prefix) {
+            seen += 1
+            if seen == occurrence { return index + 1 }
+        }
+        return nil
+    }
+
+    func translateSample() throws -> DVCImportResult {
+        let files = ["params.yaml": Self.paramsYAML, "config.json": #"{"train_opts": {"batch": 32}}"#]
+        return try DVCImport.translate(dvcYAML: Self.dvcYAML, otherFiles: ["dvc.lock", "data/raw.csv.dvc", "src/train.py"],
+                                       readFile: { files[$0] }, generatedAt: Date(timeIntervalSince1970: 1_800_000_000))
+    }
+
+    @Test("the translation parses back to the same pipeline, key order kept, untranslatable parts left out")
+    func translatesStructure() throws {
+        let result = try translateSample()
+        let produced = try #require(try Yams.compose(yaml: result.yardYAML))
+        let expected = try #require(try Yams.compose(yaml: Self.expectedYardYAML))
+        #expect(produced == expected)
+        #expect(produced.mapping?.keys.compactMap(\.string) == ["vars", "stages"])
+        #expect(produced.mapping?["stages"]?.mapping?.keys.compactMap(\.string) == ["prepare", "train", "sweep"])
+        #expect(result.stages == ["prepare", "train", "sweep"])
+        #expect(result.yardYAML.hasPrefix("# Generated by `yard import dvc` from dvc.yaml on 2027-01-15T08:00:00Z."))
+        // Typed values survive: the flags are booleans, the matrix values numbers.
+        let prepareOuts = try #require(produced.mapping?["stages"]?.mapping?["prepare"]?.mapping?["outs"]?.sequence)
+        #expect(prepareOuts[0].mapping?["data/prepared"]?.mapping?["cache"]?.bool == false)
+        #expect(produced.mapping?["stages"]?.mapping?["sweep"]?.mapping?["matrix"]?.mapping?["lr"]?.sequence?.first?.float == 0.1)
+    }
+
+    @Test("plots, artifacts, dropped out flags, TOML params, dict interpolation and the folder are reported with lines")
+    func reportsWhatWasLeftOut() throws {
+        let result = try translateSample()
+        let text = Self.dvcYAML
+        func note(containing fragment: String) -> DVCImportNote? {
+            result.notes.first { $0.message.contains(fragment) }
+        }
+        let stagePlots = try #require(note(containing: "plots are not supported by yard; left out (plots/${item}/roc.csv)"))
+        #expect(stagePlots.stage == "train")
+        #expect(stagePlots.line == line(of: "plots:", in: text))
+        let topPlots = try #require(note(containing: "top-level plots"))
+        #expect(topPlots.stage == nil)
+        #expect(topPlots.line == line(of: "plots:", in: text, occurrence: 2))
+        let artifacts = try #require(note(containing: "artifacts are left out"))
+        #expect(artifacts.line == line(of: "artifacts:", in: text))
+
+        let remote = try #require(note(containing: "'remote' on outs entry data/prepared"))
+        #expect(remote.stage == "prepare" && remote.line == line(of: "remote: backup", in: text))
+        #expect(note(containing: "'desc' on outs entry data/stats.json")?.line == line(of: "desc: summary", in: text))
+        let toml = try #require(note(containing: "params file extra.toml is TOML"))
+        #expect(toml.stage == "train" && toml.line == line(of: "- extra.toml:", in: text))
+        // params.yaml's `train` is a dict: DVC would expand ${train} into flags, yard would not.
+        let unpacking = try #require(note(containing: "cmd uses ${train}, a dict"))
+        #expect(unpacking.stage == "train" && unpacking.line == line(of: "cmd: python src/train.py", in: text))
+        #expect(note(containing: "${item}, a dict") == nil)
+        #expect(note(containing: "${data_dir}") == nil)
+
+        #expect(note(containing: "dvc.lock is not imported")?.line == nil)
+        #expect(note(containing: "`yard data add data/raw.csv`") != nil)
+        #expect(note(containing: "'config.json:train_opts' became 'config.json'")?.line == line(of: "- config.json", in: text))
+        #expect(result.notes.count == 10, "unexpected notes: \(result.notes)")
+    }
+
+    @Test("the imported yard.yaml loads with yard's own pipeline loader")
+    func importedPipelineLoads() throws {
+        let folder = TemporaryDirectory()
+        let files = [
+            "params.yaml": Self.paramsYAML, "config.json": #"{"train_opts": {"batch": 32}}"#,
+            "custom.yaml": "model:\n  depth: 4\n", "data/raw.csv": "a,b\n1,2\n",
+            "src/prepare.py": "", "src/train.py": "", "src/sweep.py": "",
+        ]
+        for (path, text) in files {
+            let url = URL(fileURLWithPath: folder.file(path))
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+        }
+        // Without the dict unpacking the import warns about, the pipeline runs as it would under DVC.
+        let dvcYAML = Self.dvcYAML.replacingOccurrences(of: "--size ${item} ${train}", with: "--size ${item} --epochs ${train.epochs}")
+        let result = try DVCImport.translate(dvcYAML: dvcYAML, readFile: { files[$0] })
+        #expect(!result.notes.contains { $0.message.hasPrefix("cmd uses") })
+        let spec = try PipelineSpecLoader.parse(result.yardYAML, repositoryRoot: folder.path)
+        #expect(spec.stages.count == 1 + 2 + 4)
+        #expect(spec.stages.contains { $0.commands == ["python src/train.py --size large --epochs 10"] })
+        #expect(spec.stages.contains { $0.commands == ["python src/sweep.py --lr 0.01 --depth 8"] })
+    }
+
+    @Test("dict interpolation is found through foreach items, matrix values and vars files")
+    func detectsDictUnpacking() throws {
+        let yaml = """
+            vars:
+              - opts.yaml
+            stages:
+              fit:
+                foreach:
+                  - {name: a, args: {lr: 1}}
+                cmd: unused
+                do:
+                  cmd: fit ${item.args} ${item.name}
+              grid:
+                matrix:
+                  model: [{kind: tree}, {kind: linear}]
+                  seed: [1, 2]
+                cmd: grid ${item.model} ${item.seed} ${opts} ${opts.depth} \\${literal}
+            """
+        let result = try DVCImport.translate(dvcYAML: yaml, readFile: { $0 == "opts.yaml" ? "opts: {depth: 3}" : nil })
+        let messages = result.notes.map(\.message)
+        #expect(messages.contains { $0.hasPrefix("cmd uses ${item.args}, a dict") })
+        #expect(messages.contains { $0.hasPrefix("cmd uses ${item.model}, a dict") })
+        #expect(messages.contains { $0.hasPrefix("cmd uses ${opts}, a dict") })
+        #expect(messages.contains { $0.contains("'cmd' next to foreach") })
+        #expect(messages.filter { $0.hasPrefix("cmd uses") }.count == 3, "scalars and the escaped \\${literal} are fine: \(messages)")
+        #expect(messages.contains { $0.contains("--lr ${item.args.lr}") })
+    }
+
+    @Test("stage-level vars move to the top level; merge keys are applied")
+    func hoistsStageVars() throws {
+        let yaml = """
+            defaults: &defaults
+              deps: [common.py]
+            stages:
+              one:
+                <<: *defaults
+                vars:
+                  - threshold: 0.5
+                cmd: run ${threshold}
+            """
+        let result = try DVCImport.translate(dvcYAML: yaml)
+        let produced = try #require(try Yams.compose(yaml: result.yardYAML))
+        let expected = try #require(try Yams.compose(yaml: """
+            vars:
+              - threshold: 0.5
+            stages:
+              one:
+                deps: [common.py]
+                cmd: run ${threshold}
+            """))
+        #expect(produced == expected)
+        #expect(!result.yardYAML.contains("&"))
+        #expect(result.notes.map(\.message).contains { $0.contains("moved them to the top-level vars") })
+    }
+
+    @Test("invalid YAML and invalid pipelines are refused with the line")
+    func refusesInvalidInput() {
+        let broken = "stages:\n  train:\n    cmd: python train.py\n    deps: a: b\n"
+        #expect {
+            try DVCImport.translate(dvcYAML: broken)
+        } throws: { error in
+            let message = (error as? YardError)?.message ?? ""
+            return message.contains("dvc.yaml line 4") && message.contains("not valid YAML")
+        }
+        #expect {
+            try DVCImport.translate(dvcYAML: "stages:\n  train:\n    deps: [a]\n")
+        } throws: { error in
+            (error as? YardError)?.message.contains("dvc.yaml line 2 (stage 'train'): the stage has no 'cmd'") == true
+        }
+    }
+
+    @Test("the CLI writes yard.yaml next to dvc.yaml and refuses to overwrite it without --force")
+    func commandRefusesToOverwrite() throws {
+        let folder = TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: folder.file("data"), withIntermediateDirectories: true)
+        try Self.dvcYAML.write(toFile: folder.file("dvc.yaml"), atomically: true, encoding: .utf8)
+        try Self.paramsYAML.write(toFile: folder.file("params.yaml"), atomically: true, encoding: .utf8)
+        try "deps:\n- path: raw.csv\n  repo:\n    url: https://example.com/data-registry\n"
+            .write(toFile: folder.file("data/raw.csv.dvc"), atomically: true, encoding: .utf8)
+
+        let first = try ImportDVCCommand.importPipeline(from: "dvc.yaml", to: nil, force: false, workingDirectory: folder.path)
+        #expect(first.outputPath == folder.file("yard.yaml"))
+        let written = try String(contentsOfFile: folder.file("yard.yaml"), encoding: .utf8)
+        #expect(written == first.result.yardYAML)
+        #expect(first.result.notes.contains { $0.message.contains("data/raw.csv.dvc was made by `dvc import` from https://example.com/data-registry") })
+        #expect(first.result.notes.contains { $0.message.contains("cmd uses ${train}, a dict") })
+
+        try "# mine\n".write(toFile: folder.file("yard.yaml"), atomically: true, encoding: .utf8)
+        #expect {
+            try ImportDVCCommand.importPipeline(from: folder.file("dvc.yaml"), to: nil, force: false, workingDirectory: "/")
+        } throws: { error in
+            let error = error as? YardError
+            return error?.code == .resourceAlreadyExists && error?.message.contains("Pass --force") == true
+        }
+        let command = try ImportDVCCommand.parse(["--from", folder.file("dvc.yaml")])
+        #expect(throws: (any Error).self) { try command.run() }  // ExitCode.failure, after printing the error
+        #expect(try String(contentsOfFile: folder.file("yard.yaml"), encoding: .utf8) == "# mine\n")
+
+        let forced = try ImportDVCCommand.parse(["--from", folder.path, "--force"])
+        try forced.run()
+        #expect(try String(contentsOfFile: folder.file("yard.yaml"), encoding: .utf8).hasPrefix("# Generated by `yard import dvc`"))
+    }
+}
