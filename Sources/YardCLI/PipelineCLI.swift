@@ -70,7 +70,7 @@ struct ConsoleObserver: PipelineObserver {
         case .frozen: Console.line("· \(report.stage): frozen, not run")
         case .wouldRun: Console.line("? \(report.stage): would run because \(report.reasons.map(\.description).joined(separator: "; "))")
         case .restored(let run):
-            Console.line("↺ \(report.stage): restored from the run cache\(run.map { " (outputs of run \($0))" } ?? "") in \(time)")
+            Console.line("↺ \(report.stage): restored the outputs of an identical earlier execution\(run.map { " (run \($0))" } ?? "") in \(time)")
         case .executed: Console.line("✓ \(report.stage): done in \(time)\(report.runID.map { " (run \($0))" } ?? "")")
         case .failed(let reason):
             Console.error("✗ \(report.stage): failed: \(reason). Log: .yard/tmp/logs/\(report.stage).log")

@@ -48,6 +48,12 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Do not restore outputs from the run cache; execute instead.")
     var noRunCache = false
 
+    @Flag(help: "Fetch the outputs of executions that can be restored (run cache or yard.lock) from the data remote when the local cache lacks them.")
+    var pull = false
+
+    @Option(name: .shortAndLong, help: "The data remote for --pull (a name from .yard/config, a folder or a server URL; default: the default remote).")
+    var remote: String?
+
     @Flag(help: "Only print what would run and why.")
     var dry = false
 
@@ -93,6 +99,7 @@ struct RunCommand: AsyncParsableCommand {
             options.keepGoing = keepGoing
             options.useRunCache = !noRunCache
             options.dryRun = dry
+            if pull { options.remote = try DataCLI.remote(remote, in: repository) }
             let work = Task { try await runner.run(options) }
             let interrupt = InterruptSignals.onInterrupt { signal in
                 Console.error("\nyard run: \(signal == SIGINT ? "interrupted" : "terminated"); stopping the running stages...")

@@ -58,6 +58,10 @@ extension DataRepository {
     }
 
     /// Whether the cache holds every byte needed to restore `snapshot` (for a folder: its manifest and files).
+    func cacheHolds(_ pointer: PointerFile) -> Bool {
+        cacheHolds(PathSnapshot(kind: pointer.kind, digest: pointer.digest, size: pointer.size, files: pointer.files))
+    }
+
     public func cacheHolds(_ snapshot: PathSnapshot) -> Bool {
         guard cache.contains(snapshot.digest) else { return false }
         guard snapshot.kind == .directory else { return true }
@@ -92,4 +96,30 @@ extension DataRepository {
 extension DataRepository {
     /// Absolute, with `.`/`..` and symbolic links resolved.
     public static func canonicalPath(_ path: String) -> String { canonical(path) }
+}
+
+extension DataRepository {
+    /// Downloads from `remote` whatever the cache lacks to restore `snapshot`: the root, the manifest
+    /// nodes below it, then the files. Every object is verified on arrival by the remote's download.
+    public func fetch(_ snapshot: PathSnapshot, from remote: any Remote) async throws {
+        if !cache.contains(snapshot.digest) {
+            try await remote.download([TransferItem(digest: snapshot.digest, size: snapshot.kind == .file ? snapshot.size : 0)],
+                                      into: cache, progress: SilentProgress())
+        }
+        guard snapshot.kind == .directory else { return }
+        var pending = try DirectoryTree.children(of: try cache.read(snapshot.digest), digest: snapshot.digest)
+        while !pending.isEmpty {
+            let missing = pending.filter { !cache.contains($0) }
+            if !missing.isEmpty {
+                try await remote.download(missing.map { TransferItem(digest: $0, size: 0) }, into: cache, progress: SilentProgress())
+            }
+            var next: [ContentDigest] = []
+            for node in pending { next += try DirectoryTree.children(of: try cache.read(node), digest: node) }
+            pending = next
+        }
+        let entries = try treeEntries(snapshot.digest).entries.filter { !cache.contains($0.digest) }
+        if !entries.isEmpty {
+            try await remote.download(entries.map { TransferItem(digest: $0.digest, size: $0.size) }, into: cache, progress: SilentProgress())
+        }
+    }
 }

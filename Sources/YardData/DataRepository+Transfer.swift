@@ -61,6 +61,20 @@ extension DataRepository {
             roots.insert(output.pointer.digest)
             nodes.formUnion(tree.nodes.dropFirst())
         }
+        if targets.isEmpty {
+            // Pipeline outputs recorded in yard.lock travel too, so another clone can restore them with
+            // `yard run --pull` instead of recomputing. Those never cached (`cache: false`) are skipped.
+            for (_, pointer) in PipelineReferences.local(in: self, includingRunCache: false) where cacheHolds(pointer) {
+                if pointer.kind == .file {
+                    contents[pointer.digest] = pointer.size
+                    continue
+                }
+                let tree = try treeEntries(pointer.digest)
+                for entry in tree.entries { contents[entry.digest] = entry.size }
+                roots.insert(pointer.digest)
+                nodes.formUnion(tree.nodes.dropFirst())
+            }
+        }
         let absent = contents.keys.filter { !self.cache.contains($0) }
         if !absent.isEmpty {
             throw YardError.notFound("\(absent.count) object(s) are missing from the local cache (e.g. \(absent[0])); run `yard data verify` and re-add or pull the data before pushing.")

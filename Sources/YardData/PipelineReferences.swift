@@ -36,11 +36,12 @@ enum PipelineReferences {
     }
 
     /// The work tree's yard.lock and every run-cache entry.
-    static func local(in repository: DataRepository) -> [(source: String, pointer: PointerFile)] {
+    static func local(in repository: DataRepository, includingRunCache: Bool = true) -> [(source: String, pointer: PointerFile)] {
         var found: [(source: String, pointer: PointerFile)] = []
         if let bytes = try? FileSystem.readFile(repository.root + "/" + lockFileName) {
             found += pointers(in: bytes, source: lockFileName)
         }
+        guard includingRunCache else { return found }
         let runCache = repository.yardDirectory + "/runcache"
         for (bucket, _) in (try? FileSystem.list(runCache)) ?? [] {
             for (name, _) in (try? FileSystem.list(runCache + "/" + bucket)) ?? [] where name.hasSuffix(".json") {

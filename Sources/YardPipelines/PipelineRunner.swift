@@ -19,6 +19,8 @@ public struct RunOptions: Sendable {
     public var dryRun = false
     /// Parameter overrides (`--set`), keyed by params.yaml key.
     public var overrides: [String: JSONValue] = [:]
+    /// `--pull`: where to fetch the outputs of a restorable execution the local cache lacks.
+    public var remote: (any Remote)?
 
     public init() {}
 }
@@ -206,17 +208,29 @@ public final class PipelineRunner: Sendable {
             }
             let planned = LockEntry(command: stage.commandText, environment: Dictionary(stage.environment, uniquingKeysWith: { _, last in last }),
                                     deps: inputs.deps, params: inputs.params, outs: stage.outs.map { LockedPath(path: $0.path, snapshot: Self.placeholder) })
-            if options.useRunCache && !options.force && stage.outs.allSatisfy(\.cache) && !stage.alwaysChanged,
-               let hit = runCache.lookup(planned.executionKey),
-               hit.entry.outs.map(\.path).sorted() == stage.outs.map(\.path).sorted(),
-               hit.entry.outs.allSatisfy({ repository.cacheHolds($0.snapshot) }) {
+            // Outputs an identical execution produced come back from the data cache (fetched from the
+            // remote with --pull): from the run cache, or from yard.lock itself when only outputs are missing.
+            var candidates: [(entry: LockEntry, runID: String?)] = []
+            if options.useRunCache && !options.force && stage.outs.allSatisfy(\.cache) && !stage.alwaysChanged {
+                if let hit = runCache.lookup(planned.executionKey) { candidates.append((hit.entry, hit.runID)) }
+                if let locked, report.reasons.allSatisfy({ if case .outputMissing = $0 { return true }; return false }) {
+                    candidates.append((locked, nil))
+                }
+            }
+            for candidate in candidates where candidate.entry.outs.map(\.path).sorted() == stage.outs.map(\.path).sorted() {
+                if let remote = options.remote {
+                    for output in candidate.entry.outs where !repository.cacheHolds(output.snapshot) {
+                        try? await repository.fetch(output.snapshot, from: remote)
+                    }
+                }
+                guard candidate.entry.outs.allSatisfy({ repository.cacheHolds($0.snapshot) }) else { continue }
                 try await Blocking.run { () throws(YardError) in
-                    for output in hit.entry.outs { try self.repository.restore(output.path, to: output.snapshot, state: self.state) }
+                    for output in candidate.entry.outs { try self.repository.restore(output.path, to: output.snapshot, state: self.state) }
                 }
                 var entry = planned
-                entry.outs = hit.entry.outs
+                entry.outs = candidate.entry.outs
                 try await lockState.update(stage.name, entry)
-                report.outcome = .restored(fromRun: hit.runID)
+                report.outcome = .restored(fromRun: candidate.runID)
                 report.seconds = Self.seconds(since: started)
                 return report
             }
