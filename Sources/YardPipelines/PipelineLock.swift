@@ -200,6 +200,6 @@ public struct PipelineLock: Sendable, Equatable {
     }
 
     public func save(repositoryRoot: String) throws(YardError) {
-        try FileSystem.writeAtomically(repositoryRoot + "/" + Self.fileName, Array(encoded().utf8))
+        try RecordFile.replace(repositoryRoot + "/" + Self.fileName, Array(encoded().utf8))
     }
 }

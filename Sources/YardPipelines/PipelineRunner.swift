@@ -167,10 +167,34 @@ public final class PipelineRunner: Sendable {
             reports[node] = StageReport(stage: graph.stages[node].name, outcome: .notRun(Task.isCancelled ? "the run was interrupted" : "the run stopped after a failure (use --keep-going to run independent stages)"),
                                         reasons: [], seconds: 0, runID: nil, warnings: [])
         }
+        attributeUndeclaredWrites(&reports)
+        await recorderSlot.drain()
         if ownsRecorder {
             await recorderSlot.finishParent(success: reports.values.allSatisfy(\.isSuccess), cancelled: Task.isCancelled)
         }
         return order.compactMap { reports[$0] }
+    }
+
+    /// Files that appeared or changed in the work tree during the run and that no stage declares, named
+    /// on the stage that wrote them (or on every stage that ran, when several ran side by side). One
+    /// `git status` per run, not per stage, keeps the per-stage overhead small.
+    func attributeUndeclaredWrites(_ reports: inout [Int: StageReport]) {
+        let executed = reports.filter { if case .executed = $0.value.outcome { return true }; return false }.keys.sorted()
+        guard !executed.isEmpty else { return }
+        let declared = spec.stages.flatMap { $0.outs.map(\.path) }
+        let undeclared = gitWatch.newlyChanged().filter { path in
+            path != PipelineLock.fileName && !path.hasPrefix(DataRepository.directoryName + "/")
+                && !declared.contains { path == $0 || path.hasPrefix($0 + "/") }
+                && !path.hasSuffix("/.gitignore") && path != ".gitignore"
+        }.sorted()
+        guard !undeclared.isEmpty else { return }
+        let names = executed.map { graph.stages[$0].name }
+        for path in undeclared.prefix(20) {
+            let who = names.count == 1 ? "stage '\(names[0])'" : "one of the stages that ran (\(names.joined(separator: ", ")))"
+            let message = "\(who) wrote '\(path)', which is not a declared output of any stage; declare it in `outs` so it is versioned and restored"
+            observer.warning(message)
+            for node in executed { reports[node]?.warnings.append(message) }
+        }
     }
 
     /// The run cache and embedded store stay out of git.
@@ -345,7 +369,6 @@ public final class PipelineRunner: Sendable {
         case .couldNotStart(let reason):
             report.outcome = .failed("the command could not start: \(reason)")
         }
-        for warning in report.warnings { observer.warning("stage '\(stage.name)': \(warning)") }
         report.seconds = Self.seconds(since: started)
         if let recording {
             let finished = report
@@ -378,16 +401,7 @@ public final class PipelineRunner: Sendable {
                 observer.warning("stage '\(stage.name)': cannot read metrics from '\(file)': \(error.message)")
             }
         }
-        let declared = spec.stages.flatMap { $0.outs.map(\.path) }
-        let undeclared = gitWatch.newlyChanged().filter { path in
-            path != PipelineLock.fileName && !path.hasPrefix(DataRepository.directoryName + "/")
-                && !declared.contains { path == $0 || path.hasPrefix($0 + "/") }
-                && !path.hasSuffix("/.gitignore") && path != ".gitignore"
-        }
-        let warnings = undeclared.sorted().prefix(20).map {
-            "wrote '\($0)', which is not a declared output of any stage (declare it in `outs` so it is versioned and restored)"
-        }
-        return (outs, Array(warnings), metrics)
+        return (outs, [], metrics)
     }
 }
 
@@ -413,23 +427,33 @@ actor LockState {
 /// stage declares. With stages running side by side a path is attributed to the stage that finished
 /// first after it appeared.
 final class GitWatch: @unchecked Sendable {
-    // Unchecked: `seen` is guarded by `lock`.
+    // Unchecked: `baseline` and `seen` are guarded by `lock`.
     let root: String
-    let initial: GitState
-    private var seen: Set<String>
+    private var baseline: GitState?
+    private var seen: Set<String> = []
     private let lock = NSLock()
 
     init(root: String) {
         self.root = root
-        initial = GitState.read(at: root)
-        seen = initial.changedPaths
+    }
+
+    /// The commit and changed paths before the first stage executed (read then, so a run that executes
+    /// nothing never spawns git).
+    var initial: GitState {
+        lock.lock()
+        defer { lock.unlock() }
+        if let baseline { return baseline }
+        let state = GitState.read(at: root)
+        baseline = state
+        seen = state.changedPaths
+        return state
     }
 
     func newlyChanged() -> [String] {
-        guard initial.commit != nil || FileSystem.exists(root + "/.git") else { return [] }
-        let now = GitState.changedPaths(at: root)
         lock.lock()
         defer { lock.unlock() }
+        guard let baseline, baseline.commit != nil || FileSystem.exists(root + "/.git") else { return [] }
+        let now = GitState.changedPaths(at: root)
         let fresh = now.subtracting(seen)
         seen.formUnion(now)
         return Array(fresh)

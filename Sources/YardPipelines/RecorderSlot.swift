@@ -16,6 +16,8 @@ actor RecorderSlot {
     private let factory: RecorderFactory?
     private let pipeline: String
     private var opened: (recorder: any RunRecorder, experimentID: String, parentRunID: String)?
+    /// Recording work still in flight, per run: it runs beside the stages and is awaited by `drain()`.
+    private var pending: [String: Task<Void, Never>] = [:]
     /// Extra tags on the parent run (a sweep says what it varies).
     var parentTags: [String: String] = [:]
     var parentName: String?
@@ -86,11 +88,19 @@ actor RecorderSlot {
             let key = param.file == PipelineSpecLoader.defaultParamsFile ? param.key : param.file + ":" + param.key
             loggedParams[String(key.prefix(250))] = String(YAMLText.display(param.value).prefix(6000))
         }
-        try await recorder.log(runID: runID, params: loggedParams, metrics: [:], tags: [:])
         let recorded = inputs.map { input in
             RecordedInput(name: input.path, digest: input.snapshot.digest.shortForm, source: input.path, kind: input.snapshot.kind.rawValue)
         }
-        if !recorded.isEmpty { try await recorder.logInputs(runID: runID, inputs: recorded) }
+        // Only the run id is needed before the command starts; the rest is recorded while it runs.
+        let name = stage.name
+        pending[runID] = Task {
+            do {
+                if !loggedParams.isEmpty { try await recorder.log(runID: runID, params: loggedParams, metrics: [:], tags: [:]) }
+                if !recorded.isEmpty { try await recorder.logInputs(runID: runID, inputs: recorded) }
+            } catch {
+                observer.warning("stage '\(name)': could not record the params and inputs of run \(runID): \((error as? YardError)?.message ?? "\(error)")")
+            }
+        }
         return Recording(runID: runID, experimentID: opened.experimentID, trackingURI: recorder.trackingURI, recorder: recorder)
     }
 
@@ -122,14 +132,17 @@ actor RecorderSlot {
         let lockJSON = JSONWriter.bytes(entry.json)
         let metricsByKey = Dictionary(metrics.map { (String($0.0.prefix(250)), $0.1) }, uniquingKeysWith: { _, last in last })
         let pipelineName = pipeline
-        let work = Task {
+        let started = pending[recording.runID]
+        pending[recording.runID] = Task {
+            await started?.value
             let recorder = recording.recorder
             do {
                 try await recorder.log(runID: recording.runID, params: [:], metrics: metricsByKey, tags: tags)
                 if FileSystem.exists(logPath) {
                     try await recorder.uploadArtifact(runID: recording.runID, localPath: logPath, artifactPath: "logs/\(stage.name).log")
                 }
-                if status == .finished {
+                if status == .finished && tags["yard.lock"] == nil {
+                    // Too large for a tag: the lock entry travels as an artifact instead.
                     let lockFile = NSTemporaryDirectory() + "/yard-lock-\(recording.runID).json"
                     try FileSystem.writeAtomically(lockFile, lockJSON)
                     defer { FileSystem.remove(lockFile) }
@@ -140,10 +153,18 @@ actor RecorderSlot {
                 observer.warning("stage '\(stage.name)' (\(pipelineName)): could not finish recording run \(recording.runID): \((error as? YardError)?.message ?? "\(error)")")
             }
         }
-        await work.value
+    }
+
+    /// Waits for every recording still in flight.
+    func drain() async {
+        while let (runID, task) = pending.first {
+            await task.value
+            if pending[runID] == task { pending[runID] = nil }
+        }
     }
 
     func finishParent(success: Bool, cancelled: Bool) async {
+        await drain()
         guard let opened else { return }
         let status: RunStatus = cancelled ? .killed : (success ? .finished : .failed)
         await Task { try? await opened.recorder.finishRun(runID: opened.parentRunID, status: status) }.value

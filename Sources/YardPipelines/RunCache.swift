@@ -35,7 +35,7 @@ public struct RunCache: Sendable {
         let key = entry.executionKey
         try FileSystem.createDirectory(folder + "/" + key.prefix(2))
         let document = JSONValue.object([("entry", entry.json), ("run_id", runID.map(JSONValue.string) ?? .null)])
-        try FileSystem.writeAtomically(path(for: key), JSONWriter.bytes(document))
+        try RecordFile.replace(path(for: key), JSONWriter.bytes(document))
     }
 
     /// Every object the run cache refers to (gc keeps them).
@@ -117,6 +117,38 @@ public enum MetricsFile {
             if let number = Double(text), !prefix.isEmpty { result.append((prefix, number)) }
         default:
             break
+        }
+    }
+}
+
+/// Replacing a small record file (yard.lock, a run-cache entry) atomically: a reader or a `kill -9` sees
+/// the old file or the new one, never half of it. Not fsynced: these records are rewritten after every
+/// stage and losing the last one to a power cut only makes a stage run again, while the objects they
+/// name are made durable before the record is written.
+enum RecordFile {
+    static func replace(_ path: String, _ bytes: [UInt8]) throws(YardError) {
+        let temporary = PathText.parent(path) + "/.\(PathText.name(path)).\(UUID().uuidString.prefix(8)).tmp"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else {
+            throw YardError(.internalError, "Cannot write '\(path)': \(String(cString: strerror(errno))). Check that the folder is writable.")
+        }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else {
+                let reason = String(cString: strerror(errno))
+                close(descriptor)
+                unlink(temporary)
+                throw YardError(.internalError, "Cannot write '\(path)': \(reason).")
+            }
+            offset += written
+        }
+        close(descriptor)
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary)
+            throw YardError(.internalError, "Cannot write '\(path)': \(reason).")
         }
     }
 }
