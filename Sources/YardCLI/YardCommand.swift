@@ -10,6 +10,8 @@ public struct YardCommand: AsyncParsableCommand {
               yard server
             then point any MLflow client at it:
               MLFLOW_TRACKING_URI=http://127.0.0.1:5000 python train.py
+            Run the pipeline described in yard.yaml (stale stages only, in parallel, each a tracked run):
+              yard init && yard run && yard status
             """,
         subcommands: [ServerCommand.self, InitCommand.self, DataCommand.self, RunCommand.self, PipelineStatusCommand.self,
                       DagCommand.self, ReproduceCommand.self, MetricsCommand.self, ImportCommand.self, ModelCommand.self, LineageCommand.self])

@@ -276,7 +276,7 @@ public final class PipelineRunner: Sendable {
         var deps: [LockedPath] = []
         for dep in stage.deps {
             guard let snapshot = try repository.snapshot(of: dep, state: state) else {
-                throw .notFound("Its dependency '\(dep)' is missing. Restore it (yard data checkout / git checkout) or run the stage that produces it.")
+                throw .notFound("The dependency '\(dep)' is missing. Restore it (yard data checkout / git checkout) or run the stage that produces it.")
             }
             deps.append(LockedPath(path: dep, snapshot: snapshot))
         }
