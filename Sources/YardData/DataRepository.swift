@@ -39,7 +39,7 @@ public struct DataRepository: Sendable {
         if !FileSystem.exists(yard + "/config") {
             try RepositoryConfig().save(yard + "/config")
         }
-        let ignore = "# The cache and the state cache are local; only the config is shared through git.\n/cache/\n/tmp/\n"
+        let ignore = "# The caches and the pipeline run store are local; only the config is shared through git.\n/cache/\n/tmp/\n/runcache/\n/tracking/\n"
         try FileSystem.writeAtomically(yard + "/.gitignore", Array(ignore.utf8))
         return try DataRepository(root: root)
     }
