@@ -55,12 +55,13 @@ final class PipelineWorkspace: @unchecked Sendable {
     }
 
     /// Loads yard.yaml afresh and runs it, as one `yard run` does.
-    func run(observer: RecordingObserver = RecordingObserver(), recorder: RecorderFactory? = nil,
+    func run(observer: RecordingObserver = RecordingObserver(), recorder: (any RunRecorder)? = nil,
              _ configure: (inout RunOptions) -> Void = { _ in }) async throws -> [StageReport] {
         var options = RunOptions()
         options.jobs = 2
         configure(&options)
-        return try await runner(observer: observer, recorder: recorder).run(options)
+        let factory: RecorderFactory? = recorder.map { recorder in { @Sendable in recorder } }
+        return try await runner(observer: observer, recorder: factory).run(options)
     }
 
     func lock() throws -> PipelineLock { try PipelineLock.load(repositoryRoot: root) }
@@ -106,6 +107,8 @@ final class PipelineWorkspace: @unchecked Sendable {
 extension Array where Element == StageReport {
     func report(_ stage: String) -> StageReport? { first { $0.stage == stage } }
     func outcome(_ stage: String) -> StageReport.Outcome? { report(stage)?.outcome }
+    func all(_ outcome: StageReport.Outcome) -> Bool { !isEmpty && allSatisfy { $0.outcome == outcome } }
+    var summary: String { map { "\($0.stage): \($0.outcome)" }.joined(separator: ", ") }
 }
 
 extension StageReport.Outcome {
