@@ -158,7 +158,14 @@ public struct PipelineLock: Sendable, Equatable {
     }
 
     public func encoded() -> String {
-        func quote(_ text: String) -> String { String(decoding: JSONWriter.bytes(.string(text)), as: UTF8.self) }
+        func quote(_ text: String) -> String {
+            // JSON leaves NEL and the Unicode line/paragraph separators raw, but YAML reads them as line
+            // breaks inside double quotes; escape them so every string reads back exactly.
+            String(decoding: JSONWriter.bytes(.string(text)), as: UTF8.self)
+                .replacingOccurrences(of: "\u{85}", with: "\\u0085")
+                .replacingOccurrences(of: "\u{2028}", with: "\\u2028")
+                .replacingOccurrences(of: "\u{2029}", with: "\\u2029")
+        }
         var lines = [
             "# Written by `yard run`: what each stage last ran with and produced. Commit it with yard.yaml.",
             "schema: 1",

@@ -84,6 +84,7 @@ public final class PipelineRunner: Sendable {
     let lockState: LockState
     let state: StateCache
     let gitWatch: GitWatch
+    let windows = ExecutionWindows()
     /// Environment handed to every stage before its own `env` and the tracking variables.
     let baseEnvironment: [String: String]
 
@@ -187,13 +188,20 @@ public final class PipelineRunner: Sendable {
                 && !declared.contains { path == $0 || path.hasPrefix($0 + "/") }
                 && !path.hasSuffix("/.gitignore") && path != ".gitignore"
         }.sorted()
-        guard !undeclared.isEmpty else { return }
-        let names = executed.map { graph.stages[$0].name }
         for path in undeclared.prefix(20) {
-            let who = names.count == 1 ? "stage '\(names[0])'" : "one of the stages that ran (\(names.joined(separator: ", ")))"
+            // The file's modification time says which stage was running when it was written; a deleted
+            // file (or one touched between stages) is put on every stage that ran.
+            let modified = FileSystem.info(repository.root + "/" + path)?.modifiedNanoseconds
+            var writers = executed
+            if let modified {
+                let running = executed.filter { windows.contains(node: $0, time: modified) }
+                if !running.isEmpty { writers = running }
+            }
+            let names = writers.map { graph.stages[$0].name }
+            let who = names.count == 1 ? "stage '\(names[0])'" : "one of the stages \(names.joined(separator: ", "))"
             let message = "\(who) wrote '\(path)', which is not a declared output of any stage; declare it in `outs` so it is versioned and restored"
             observer.warning(message)
-            for node in executed { reports[node]?.warnings.append(message) }
+            for node in writers { reports[node]?.warnings.append(message) }
         }
     }
 
@@ -334,6 +342,9 @@ public final class PipelineRunner: Sendable {
                            inputs: stage.deps, outputs: stage.outs.map(\.path), logPath: logPath)
         let observer = self.observer
         var outcome = StageOutcome(ending: .cancelled, seconds: 0)
+        let node = graph.index(of: stage.name) ?? -1
+        windows.begin(node: node)
+        defer { windows.end(node: node) }
         for attempt in 0...stage.retries {
             observer.stageStarted(stage.name, reasons: report.reasons, attempt: attempt + 1)
             outcome = await executor.run(job) { name, line in observer.output(name, line: line) }
@@ -457,6 +468,37 @@ final class GitWatch: @unchecked Sendable {
         let fresh = now.subtracting(seen)
         seen.formUnion(now)
         return Array(fresh)
+    }
+}
+
+/// When each stage's command was running (wall-clock nanoseconds, as file modification times are), to
+/// tell which stage wrote a file.
+final class ExecutionWindows: @unchecked Sendable {
+    // Unchecked: `spans` is guarded by `lock`.
+    private var spans: [Int: (start: Int64, end: Int64)] = [:]
+    private let lock = NSLock()
+    /// File systems stamp times with some granularity; allow for it at both ends.
+    private let slack: Int64 = 20_000_000
+
+    func begin(node: Int) {
+        let now = FileSystem.nowNanoseconds()
+        lock.lock()
+        spans[node] = (now, .max)
+        lock.unlock()
+    }
+
+    func end(node: Int) {
+        let now = FileSystem.nowNanoseconds()
+        lock.lock()
+        spans[node]?.end = now
+        lock.unlock()
+    }
+
+    func contains(node: Int, time: Int64) -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let span = spans[node] else { return false }
+        return time >= span.start - slack && (span.end == .max || time <= span.end + slack)
     }
 }
 

@@ -173,7 +173,11 @@ struct SpecReader {
             throw fail(key, "stage '\(name)' uses `foreach`, so '\(key.string ?? "")' belongs inside `do:`.")
         }
         var items: [(suffix: String, locals: [(String, JSONValue)])] = []
-        switch try expansionValue(foreach, locals: []) {
+        usedParamKeys = []
+        let source = try expansionValue(foreach, locals: [])
+        expansionParamKeys = usedParamKeys
+        defer { expansionParamKeys = []; usedParamKeys = [] }
+        switch source {
         case .array(let values):
             for (index, value) in values.enumerated() {
                 let suffix: String
@@ -201,6 +205,8 @@ struct SpecReader {
             throw fail(matrix, "`matrix` of stage '\(name)' must map axis names to lists of values.")
         }
         var combinations: [[(String, JSONValue)]] = [[]]
+        usedParamKeys = []
+        defer { expansionParamKeys = []; usedParamKeys = [] }
         for (axisNode, valuesNode) in axes {
             let axis = axisNode.string ?? ""
             guard case .array(let values) = try expansionValue(valuesNode, locals: []), !values.isEmpty else {
@@ -208,6 +214,7 @@ struct SpecReader {
             }
             combinations = combinations.flatMap { prefix in values.map { prefix + [(axis, $0)] } }
         }
+        expansionParamKeys = usedParamKeys
         var template: [(Node, Node)] = []
         for (key, value) in body where key.string != "matrix" { template.append((key, value)) }
         let stageBody = Node.Mapping(template)
@@ -285,7 +292,7 @@ struct SpecReader {
                 params.append(ParamDependency(file: PipelineSpecLoader.defaultParamsFile, keys: [key], line: line))
             }
         }
-        usedParamKeys = []
+        usedParamKeys = expansionParamKeys
         var environment: [(String, String)] = []
         if let envNode = body["env"] {
             guard let mapping = envNode.mapping else { throw fail(envNode, "`env` of stage '\(name)' must map variable names to values.") }
@@ -440,6 +447,8 @@ struct SpecReader {
 
     /// Keys of params.yaml that `${…}` read while the current stage was being built.
     var usedParamKeys: [String] = []
+    /// Keys of params.yaml a `foreach`/`matrix` source read: every expanded stage depends on them.
+    var expansionParamKeys: [String] = []
 
     mutating func interpolate(_ node: Node, locals: [(String, JSONValue)]) throws(YardError) -> String {
         guard let text = node.string else { throw fail(node, "expected a string here.") }
