@@ -653,6 +653,117 @@ struct PipelineRunnerTests {
         #expect(reports.report("tidy")?.warnings == [], "tidy ran after sloppy had finished; it wrote nothing undeclared")
     }
 
+    @Test func wholeFileParamsFollowEveryKey() async throws {
+        workspace.write("config.yaml", "depth: 4\nwidth: 8\n")
+        workspace.write("yard.yaml", """
+            stages:
+              fit:
+                cmd: cat config.yaml > fitted.txt
+                params:
+                  - config.yaml:
+                outs: [fitted.txt]
+            """)
+        #expect(try await workspace.run().outcome("fit") == .executed)
+        #expect(try workspace.lock().stages["fit"]?.params == [LockedParam(file: "config.yaml", key: "depth", value: .number("4")),
+                                                              LockedParam(file: "config.yaml", key: "width", value: .number("8"))])
+        workspace.write("config.yaml", "depth: 4\nheight: 2\n")
+        #expect(try reasons("fit") == [.paramChanged(file: "config.yaml", key: "height", from: nil, to: .number("2")),
+                                       .paramChanged(file: "config.yaml", key: "width", from: .number("8"), to: nil)])
+        #expect(try reasons("fit")?.first?.description == "param config.yaml:height changed from unset to 2")
+    }
+
+    @Test func restoredOutcomeNamesTheRunThatProducedTheOutputs() async throws {
+        workspace.write("params.yaml", "lr: 0.1\n")
+        workspace.write("yard.yaml", """
+            stages:
+              train:
+                cmd: echo ${lr} > model.bin
+                outs: [model.bin]
+              notes:
+                cmd: echo ${lr} > notes.txt
+                outs:
+                  - notes.txt: {cache: false}
+            """)
+        let recorder = InMemoryRunRecorder()
+        let first = try await workspace.run(recorder: recorder)
+        let producer = try #require(first.report("train")?.runID)
+        workspace.write("params.yaml", "lr: 0.2\n")
+        _ = try await workspace.run(recorder: recorder)
+        workspace.write("params.yaml", "lr: 0.1\n")
+        let back = try await workspace.run(recorder: recorder)
+        #expect(back.outcome("train") == .restored(fromRun: producer))
+        #expect(back.report("train")?.runID == nil, "a restore is not a new execution")
+        #expect(back.outcome("notes") == .executed, "outputs kept out of the cache cannot be restored")
+        #expect(recorder.runs.filter { $0.name == "train" }.count == 2)
+    }
+
+    @Test func cachedOutputsAreIgnoredByGitAndMetricsAreNot() async throws {
+        workspace.write("yard.yaml", """
+            stages:
+              train:
+                cmd: |-
+                  mkdir -p models && echo m > models/model.bin && echo '{"auc": 1}' > scores.json && echo n > notes.txt
+                outs:
+                  - models/model.bin
+                  - notes.txt: {cache: false}
+                metrics: [scores.json]
+            """)
+        try workspace.git("add", "-A")
+        try workspace.git("commit", "-q", "-m", "pipeline")
+        #expect(try await workspace.run().outcome("train") == .executed)
+        let status = try workspace.git("status", "--porcelain", "--untracked-files=all")
+        #expect(!status.contains("model.bin"), "\(status)")
+        #expect(status.contains("scores.json") && status.contains("notes.txt") && status.contains("yard.lock"), "\(status)")
+    }
+
+    @Test(.disabled("BUG: ignoreInGit writes an output's name into .gitignore unescaped; `model[1].bin` is read as a glob and stays unignored"))
+    func outputsWithGlobCharactersAreIgnoredByGit() async throws {
+        workspace.write("yard.yaml", """
+            stages:
+              train:
+                cmd: echo m > 'model[1].bin' && echo s > 'run*.bin'
+                outs: ["model[1].bin", "run*.bin"]
+            """)
+        #expect(try await workspace.run().outcome("train") == .executed)
+        let status = try workspace.git("status", "--porcelain", "--untracked-files=all")
+        #expect(!status.contains("model[1].bin") && !status.contains("run*.bin"), "\(status)")
+    }
+
+    @Test func stageKilledBySignalFails() async throws {
+        workspace.write("yard.yaml", """
+            stages:
+              doomed:
+                cmd: echo > out.txt && kill -9 $$
+                outs: [out.txt]
+            """)
+        let failure = try await workspace.run().outcome("doomed")?.failureMessage
+        #expect(failure?.contains("signal 9") == true, "\(failure ?? "")")
+        #expect(try workspace.lock().stages["doomed"] == nil)
+    }
+
+    @Test func runCancelledBeforeItStartsRunsNothing() async throws {
+        workspace.write("yard.yaml", """
+            stages:
+              first:
+                cmd: \(workspace.tally("first")) && echo > first.txt
+                outs: [first.txt]
+              second:
+                cmd: \(workspace.tally("second")) && cat first.txt > second.txt
+                deps: [first.txt]
+                outs: [second.txt]
+            """)
+        let runner = try workspace.runner()
+        let work = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return try await runner.run(RunOptions())
+        }
+        let reports = try await work.value
+        #expect(!reports.contains { $0.outcome == .executed }, "\(reports.summary)")
+        #expect(reports.outcome("second")?.isNotRun == true)
+        #expect(workspace.count("first") == 0 && workspace.count("second") == 0)
+        #expect(try workspace.lock().stages.isEmpty)
+    }
+
     // MARK: tracking
 
     @Test func stageRunsAreRecordedInTheRealServer() async throws {

@@ -191,6 +191,58 @@ struct PipelineSpecTests {
         #expect(message.contains(".git/") || message.contains(".yard/"), "\(message)")
     }
 
+    @Test(arguments: [
+        ("retries: -1", "`retries`"), ("timeout: 0", "`timeout`"), ("always_changed: maybe", "`always_changed`"),
+        ("env: [A]", "`env`"), ("outs: [{model.bin: {cach: false}}]", "'cach'"), ("plots: [p.json]", "`plots`"),
+        ("cmd: ['  ']", "empty command"),
+    ])
+    func badStageOptionsNameTheLine(option: String, named: String) {
+        let error = loadError("""
+            stages:
+              train:
+                desc: a stage
+                \(option.hasPrefix("cmd:") ? option : "cmd: echo\n    " + option)
+            """)
+        let message = error?.message ?? ""
+        #expect(message.hasPrefix("yard.yaml:4:") || message.hasPrefix("yard.yaml:5:"), "\(message)")
+        #expect(message.contains(named) && message.contains("'train'"), "\(message)")
+    }
+
+    @Test func expandedNameCollidingWithAStageIsRefused() {
+        let error = loadError("""
+            stages:
+              train@a:
+                cmd: echo plain
+              train:
+                foreach: [a, b]
+                do:
+                  cmd: echo ${item}
+            """)
+        let message = error?.message ?? ""
+        #expect(message.contains("'train@a'") && message.contains("twice") && message.contains("line 3"), "\(message)")
+    }
+
+    @Test(arguments: ["a/b", "has space", "-dash"])
+    func badStageNamesAreRefused(name: String) {
+        let error = loadError("""
+            stages:
+              "\(name)":
+                cmd: echo
+            """)
+        #expect(error?.message.hasPrefix("yard.yaml:2:") == true && error?.message.contains(name) == true, "\(error?.message ?? "")")
+    }
+
+    @Test func stageReadingItsOwnOutputIsACycle() {
+        let error = loadError("""
+            stages:
+              loop:
+                cmd: cat state.txt > state.txt
+                deps: [state.txt]
+                outs: [state.txt]
+            """)
+        #expect(error?.message.contains("cycle") == true && error?.message.contains("loop (line 3)") == true, "\(error?.message ?? "")")
+    }
+
     @Test func absolutePathInsideTheRepositoryBecomesRelative() throws {
         let spec = try load("""
             stages:
