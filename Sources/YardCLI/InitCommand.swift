@@ -6,7 +6,7 @@ import YardData
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
-        abstract: "Set up data versioning in this repository: creates .yard/ (config and cache).",
+        abstract: "Set up yard in this repository: creates .yard/ (config, data cache) for `yard data` and `yard run`.",
         discussion: """
             Run it once at the root of your git repository, then commit .yard/config and .yard/.gitignore.
             The cache (.yard/cache) and the state cache (.yard/tmp) stay out of git. Running it again is harmless.
@@ -28,7 +28,8 @@ struct InitCommand: ParsableCommand {
             if !FileManager.default.fileExists(atPath: repository.root + "/.git") {
                 Console.line("Note: \(repository.root) is not the root of a git repository; pointer files are meant to be committed with git.")
             }
-            Console.line("Next: yard data add <path>, then git add <path>.yard .gitignore .yard")
+            Console.line("Next: yard data add <path> to version data (then git add <path>.yard .gitignore .yard),")
+            Console.line("      or describe stages in yard.yaml and `yard run` them (see `yard run --help`).")
         }
     }
 }

@@ -16,8 +16,7 @@ struct MetricsDiffCommand: ParsableCommand {
         commandName: "diff",
         abstract: "Show how each metric in the metrics files changed between a git revision and the work tree.",
         discussion: """
-            Reads every file the stages of yard.yaml declare under `metrics:` (JSON or YAML, nested keys joined
-            with dots), in the work tree and at REV (default HEAD), and prints old value, new value and change.
+            Reads every file the stages of yard.yaml declare under `metrics:` (JSON or YAML, nested keys joined with dots), in the work tree and at REV (default HEAD), and prints old value, new value and change.
 
             Examples:
               yard metrics diff            # work tree vs the last commit

@@ -10,9 +10,7 @@ struct PipelineStatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Say which pipeline stages are stale and exactly why (what changed, from what to what).",
         discussion: """
-            Compares each stage in yard.yaml with its entry in yard.lock: the command, the content of every
-            dependency, the values of the parameters it uses, and its outputs. Nothing is run or written.
-            For tracked data files outside the pipeline, use `yard data status`.
+            Compares each stage in yard.yaml with its entry in yard.lock: the command, the content of every dependency, the values of the parameters it uses, and its outputs. Nothing is run or written. For tracked data files outside the pipeline, use `yard data status`.
 
             Examples:
               yard status

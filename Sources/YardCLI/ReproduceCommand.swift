@@ -10,11 +10,7 @@ struct ReproduceCommand: AsyncParsableCommand {
         commandName: "reproduce",
         abstract: "Re-run a recorded stage run from its record alone and check that every output comes out the same.",
         discussion: """
-            Reads the run (from --server, YARD_SERVER / MLFLOW_TRACKING_URI, or the repository's embedded store),
-            checks out its git commit in a temporary work tree (git worktree), rebuilds its inputs from the
-            data cache by their recorded digests, sets the parameter values it used, runs its command with its
-            environment, and compares the digest of each output with the recorded one. Your work tree is not
-            touched. Exit status 0 when every output matches, 1 otherwise.
+            Reads the run (from --server, YARD_SERVER / MLFLOW_TRACKING_URI, or the repository's embedded store), checks out its git commit in a temporary work tree (git worktree), rebuilds its inputs from the data cache by their recorded digests, sets the parameter values it used, runs its command with its environment, and compares the digest of each output with the recorded one. Your work tree is not touched. Exit status 0 when every output matches, 1 otherwise.
 
             Example:
               yard reproduce 9c7137df2a75467095d934fef7ea33ac

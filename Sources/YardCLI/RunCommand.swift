@@ -11,19 +11,11 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Run the pipeline in yard.yaml: only stale stages, independent ones in parallel, each recorded as a run.",
         discussion: """
-            A stage runs when its command, a dependency's content or a parameter it uses differs from yard.lock
-            (or an output is missing or modified); `yard status` says which and why. An execution whose exact
-            inputs ran before is restored from the run cache instead. Outputs go into the data cache like
-            `yard data add`; yard.lock is written after each stage (commit it with yard.yaml).
+            A stage runs when its command, a dependency's content or a parameter it uses differs from yard.lock (or an output is missing or modified); `yard status` says which and why. An execution whose exact inputs ran before is restored from the run cache instead. Outputs go into the data cache like `yard data add`; yard.lock is written after each stage (commit it with yard.yaml).
 
-            Every executed stage is a run in the experiment named after the pipeline, under one parent run per
-            `yard run`, with its params, metrics files, dependency digests, log, git commit and exit status. The
-            command gets MLFLOW_TRACKING_URI and MLFLOW_RUN_ID, so mlflow.start_run() logs into that same run.
-            Runs go to --server (or YARD_SERVER / MLFLOW_TRACKING_URI); without one, to the repository's own
-            store: browse it with `yard server --data-dir .yard/tracking`.
+            Every executed stage is a run in the experiment named after the pipeline, under one parent run per `yard run`, with its params, metrics files, dependency digests, log, git commit and exit status. The command gets MLFLOW_TRACKING_URI and MLFLOW_RUN_ID, so mlflow.start_run() logs into that same run. Runs go to --server (or YARD_SERVER / MLFLOW_TRACKING_URI); without one, to the repository's own store: browse it with `yard server --data-dir .yard/tracking`.
 
-            Sweeps: --set with comma-separated values runs the grid in parallel as sibling runs, each in its
-            own temporary work tree, and prints their metrics side by side:
+            Sweeps: --set with comma-separated values runs the grid in parallel as sibling runs, each in its own temporary work tree, and prints their metrics side by side:
               yard run train --set train.lr=0.1,0.01 --set train.depth=4,8
               yard run train --set "train.lr=loguniform(1e-4,1e-1)" --sample 6
 
@@ -63,7 +55,7 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(help: "Do not record stage runs.")
     var noTrack = false
 
-    @Flag(help: "Do not echo the stages' output (it is still in .yard/tmp/logs/ and the run's artifacts).")
+    @Flag(name: .shortAndLong, help: "Do not echo the stages' output (it is still in .yard/tmp/logs/ and the run's artifacts).")
     var quiet = false
 
     @Option(name: .customLong("set"), help: "Override a params.yaml key: key=value, key=v1,v2 (a sweep), or key=uniform(a,b)/loguniform(a,b)/choice(a,b,…) with --sample.")
