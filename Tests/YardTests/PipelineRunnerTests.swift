@@ -880,6 +880,66 @@ struct PipelineRunnerTests {
             .appendingPathComponent(".build/debug/yard").path
     }
 
+    private func yard(_ arguments: [String]) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.yardBinary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: workspace.root)
+        var environment = PipelineWorkspace.stageEnvironment
+        environment["HOME"] = workspace.directory.path
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// What Ctrl-C does: the terminal signals `yard` (stages are in process groups of their own), and
+    /// `yard run` must stop its stages, record nothing for them and exit with 130.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: PipelineRunnerTests.yardBinary), "needs .build/debug/yard"),
+          arguments: [SIGINT, SIGTERM])
+    func interruptedYardRunStopsItsStages(signal: Int32) async throws {
+        workspace.write("yard.yaml", """
+            stages:
+              wait:
+                cmd: |-
+                  echo $$ > \(scratch)/pid
+                  sleep 30
+                  echo > waited.txt
+                outs: [waited.txt]
+            """)
+        let process = try yard(["run", "--no-track", "--quiet"])
+        #expect(await waitUntil(seconds: 10) { (try? String(contentsOfFile: scratch + "/pid", encoding: .utf8))?.hasSuffix("\n") == true })
+        let stagePID = try #require(pid_t(try String(contentsOfFile: scratch + "/pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let signalled = ContinuousClock.now
+        kill(process.processIdentifier, signal)
+        let exited = await waitUntil(seconds: 8) { !process.isRunning }
+        if !exited {
+            kill(process.processIdentifier, SIGKILL)
+            kill(-stagePID, SIGKILL)
+        }
+        #expect(exited, "yard run did not stop after signal \(signal)")
+        process.waitUntilExit()
+        #expect(elapsedSeconds(since: signalled) < 6)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 130)
+        #expect(kill(-stagePID, 0) != 0 || Self.onlyZombies(group: stagePID), "the stage's processes outlived yard run")
+        #expect(try workspace.lock().stages["wait"] == nil)
+        #expect(!workspace.exists("waited.txt"))
+    }
+
+    /// Zombies whose parent is gone stay where PID 1 does not reap orphans (many containers); they run nothing.
+    static func onlyZombies(group: pid_t) -> Bool {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return false }
+        for entry in entries {
+            guard let pid = Int32(entry), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let nameEnd = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: nameEnd)...].split(separator: " ")
+            guard fields.count > 2, Int32(fields[2]) == group else { continue }
+            if fields[0] != "Z" && fields[0] != "X" { return false }
+        }
+        return true
+    }
+
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: PipelineRunnerTests.yardBinary), "needs .build/debug/yard"))
     func killedRunLeavesNoRecordAndRunsAgain() async throws {
         workspace.write("yard.yaml", """
@@ -892,22 +952,9 @@ struct PipelineRunnerTests {
                   printf full >> part.bin
                 outs: [part.bin]
             """)
-        func yard(_ arguments: [String]) throws -> Process {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Self.yardBinary)
-            process.arguments = arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: workspace.root)
-            var environment = PipelineWorkspace.stageEnvironment
-            environment["HOME"] = workspace.directory.path
-            process.environment = environment
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            return process
-        }
         let first = try yard(["run", "--no-track", "--quiet"])
         #expect(await waitUntil(seconds: 10) {
-            (try? String(contentsOfFile: scratch + "/pgid", encoding: .utf8))?.isEmpty == false && workspace.exists("part.bin")
+            (try? String(contentsOfFile: scratch + "/pgid", encoding: .utf8))?.isEmpty == false && workspace.read("part.bin") == "half"
         })
         let groupText = try String(contentsOfFile: scratch + "/pgid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let group = try #require(pid_t(groupText))
