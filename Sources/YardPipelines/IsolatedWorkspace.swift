@@ -26,6 +26,14 @@ public final class IsolatedWorkspace: Sendable {
         guard symlink(mainRoot + "/.yard/cache", cacheLink) == 0 else {
             throw YardError(.internalError, "Cannot link the data cache into the temporary work tree \(root).")
         }
+        // The run cache is shared too: what a sweep point or a reproduction computes is restorable in
+        // the user's work tree afterwards.
+        let runCache = mainRoot + "/.yard/runcache"
+        try FileSystem.createDirectory(runCache)
+        FileSystem.remove(yard + "/runcache")
+        guard symlink(runCache, yard + "/runcache") == 0 else {
+            throw YardError(.internalError, "Cannot link the run cache into the temporary work tree \(root).")
+        }
         repository = try DataRepository(root: root)
     }
 

@@ -10,6 +10,13 @@ public struct MetricsComparison: Sendable {
         public var old: Double?
         public var new: Double?
         public var change: Double? { old.flatMap { old in new.map { $0 - old } } }
+
+        public init(file: String, key: String, old: Double?, new: Double?) {
+            self.file = file
+            self.key = key
+            self.old = old
+            self.new = new
+        }
     }
 
     public var revision: String

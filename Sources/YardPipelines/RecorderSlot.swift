@@ -50,7 +50,7 @@ actor RecorderSlot {
                 let recorder = try await factory()
                 let experimentID = try await recorder.experiment(named: pipeline)
                 tags["yard.pipeline"] = pipeline
-                tags["yard.kind"] = "pipeline"
+                if tags["yard.kind"] == nil { tags["yard.kind"] = "pipeline" }
                 tags["mlflow.source.name"] = "yard run"
                 tags["mlflow.source.type"] = "LOCAL"
                 if let commit = git.commit { tags["mlflow.source.git.commit"] = commit }
