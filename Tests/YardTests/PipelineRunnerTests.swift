@@ -241,6 +241,29 @@ struct PipelineRunnerTests {
         #expect(startGap(serial) >= 0.5)
     }
 
+    /// Parallel stages store the same dependency in the data cache at the same moment; neither may fail.
+    @Test func parallelStagesSharingADependencyAllSucceed() async throws {
+        for index in 0..<40 { workspace.write("shared/part-\(index).csv", String(repeating: "row \(index)\n", count: 50)) }
+        workspace.write("yard.yaml", """
+            stages:
+              use:
+                foreach: [a, b, c, d]
+                do:
+                  cmd: cat shared/*.csv | wc -l > count-${item}.txt
+                  deps: [shared]
+                  outs:
+                    - count-${item}.txt
+            """)
+        for round in 0..<3 {
+            let reports = try await workspace.run { $0.jobs = 4; $0.force = true }
+            #expect(reports.all(.executed), "round \(round): \(reports.summary)")
+        }
+        #expect(workspace.read("count-d.txt")?.trimmingCharacters(in: .whitespacesAndNewlines) == "2000")
+        let lock = try workspace.lock()
+        #expect(Set(lock.stages.values.map { $0.deps.first?.snapshot.digest }).count == 1)
+        #expect(lock.stages["use@a"]?.deps.first?.snapshot.files == 40)
+    }
+
     @Test func puttingAParamBackRestoresFromTheRunCache() async throws {
         workspace.write("params.yaml", "lr: 0.1\n")
         workspace.write("yard.yaml", """
