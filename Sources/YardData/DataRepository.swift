@@ -170,11 +170,29 @@ public struct DataRepository: Sendable {
         }
     }
 
+    /// A file name as a literal .gitignore pattern: glob characters, a leading `#`/`!` and trailing spaces
+    /// would otherwise change what the line matches (`model[1].bin` would match `model1.bin` only).
+    static func gitignoreEscaped(_ name: String) -> String {
+        var escaped = ""
+        for character in name {
+            if "*?[]\\".contains(character) { escaped.append("\\") }
+            escaped.append(character)
+        }
+        if escaped.hasPrefix("#") || escaped.hasPrefix("!") { escaped = "\\" + escaped }
+        var trailing = 0
+        while escaped.hasSuffix(" ") && !escaped.hasSuffix("\\ ") {
+            escaped.removeLast()
+            trailing += 1
+        }
+        escaped += String(repeating: "\\ ", count: trailing)
+        return escaped
+    }
+
     /// Adds `/<name>` to the .gitignore beside a tracked path, so git never sees the data itself.
     public func ignoreInGit(_ relativePath: String) throws(YardError) {
         let folder = PathText.parent(relativePath)
         let ignorePath = folder.isEmpty ? root + "/.gitignore" : root + "/" + folder + "/.gitignore"
-        let line = "/" + PathText.name(relativePath)
+        let line = "/" + Self.gitignoreEscaped(PathText.name(relativePath))
         var text = FileSystem.exists(ignorePath) ? String(decoding: try FileSystem.readFile(ignorePath), as: UTF8.self) : ""
         if text.split(separator: "\n").contains(where: { $0 == line }) { return }
         if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }

@@ -75,6 +75,9 @@ enum YAMLText {
             case .int: return node.int.map { .number(String($0)) } ?? .string(scalar.string)
             case .float:
                 guard let double = node.float else { return .string(scalar.string) }
+                // JSON has no infinities or NaN: keep them as their YAML spelling, so they compare equal
+                // when read back from yard.lock.
+                guard double.isFinite else { return .string(double.isNaN ? ".nan" : double > 0 ? ".inf" : "-.inf") }
                 return .number(canonicalNumber(double))
             default: return .string(scalar.string)
             }

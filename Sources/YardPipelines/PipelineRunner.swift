@@ -167,6 +167,7 @@ public final class PipelineRunner: Sendable {
         for node in order where reports[node] == nil {
             reports[node] = StageReport(stage: graph.stages[node].name, outcome: .notRun(Task.isCancelled ? "the run was interrupted" : "the run stopped after a failure (use --keep-going to run independent stages)"),
                                         reasons: [], seconds: 0, runID: nil, warnings: [])
+            observer.stageFinished(reports[node]!)
         }
         attributeUndeclaredWrites(&reports)
         await recorderSlot.drain()
@@ -194,8 +195,12 @@ public final class PipelineRunner: Sendable {
             let modified = FileSystem.info(repository.root + "/" + path)?.modifiedNanoseconds
             var writers = executed
             if let modified {
-                let running = executed.filter { windows.contains(node: $0, time: modified) }
-                if !running.isEmpty { writers = running }
+                // The stage whose running time is nearest the write: inside its window, or just before its
+                // start (file times come from a clock that can lag the one the runner reads).
+                let distances = executed.compactMap { node in windows.distance(node: node, time: modified).map { (node, $0) } }
+                if let best = distances.map(\.1).min(), best <= 10_000_000 {
+                    writers = distances.filter { $0.1 == best }.map(\.0)
+                }
             }
             let names = writers.map { graph.stages[$0].name }
             let who = names.count == 1 ? "stage '\(names[0])'" : "one of the stages \(names.joined(separator: ", "))"
@@ -304,18 +309,8 @@ public final class PipelineRunner: Sendable {
     func execute(_ stage: StageSpec, planned: LockEntry, report initial: StageReport, started: ContinuousClock.Instant) async -> StageReport {
         var report = initial
         let root = repository.root
-        // Outputs are the stage's to rewrite: clear them so a stale file is never taken for a fresh one.
-        do {
-            try await Blocking.run { () throws(YardError) in
-                for output in stage.outs {
-                    let absolute = root + "/" + output.path
-                    if !output.persist { FileSystem.remove(absolute) }
-                    let folder = PathText.parent(output.path)
-                    if !folder.isEmpty { try FileSystem.createDirectory(root + "/" + folder) }
-                }
-            }
-        } catch {
-            report.outcome = .failed(error.message)
+        if let failure = await clearOutputs(of: stage) {
+            report.outcome = .failed(failure)
             return report
         }
         let recording: RecorderSlot.Recording?
@@ -346,6 +341,11 @@ public final class PipelineRunner: Sendable {
         windows.begin(node: node)
         defer { windows.end(node: node) }
         for attempt in 0...stage.retries {
+            // A failed attempt's partial outputs must not pass for the next attempt's.
+            if attempt > 0, let failure = await clearOutputs(of: stage) {
+                outcome = StageOutcome(ending: .couldNotStart(failure), seconds: 0)
+                break
+            }
             observer.stageStarted(stage.name, reasons: report.reasons, attempt: attempt + 1)
             outcome = await executor.run(job) { name, line in observer.output(name, line: line) }
             switch outcome.ending {
@@ -387,6 +387,24 @@ public final class PipelineRunner: Sendable {
                                            metrics: metrics, logPath: logPath, observer: observer)
         }
         return report
+    }
+
+    /// Outputs are the stage's to rewrite: cleared (unless `persist`) so a stale file is never taken for a
+    /// fresh one, with their folders created. Returns why that failed, if it did.
+    func clearOutputs(of stage: StageSpec) async -> String? {
+        let root = repository.root
+        do {
+            try await Blocking.run { () throws(YardError) in
+                for output in stage.outs {
+                    if !output.persist { FileSystem.remove(root + "/" + output.path) }
+                    let folder = PathText.parent(output.path)
+                    if !folder.isEmpty { try FileSystem.createDirectory(root + "/" + folder) }
+                }
+            }
+            return nil
+        } catch {
+            return error.message
+        }
     }
 
     /// After a successful command: every declared output must exist; they go into the data cache (cached
@@ -477,8 +495,6 @@ final class ExecutionWindows: @unchecked Sendable {
     // Unchecked: `spans` is guarded by `lock`.
     private var spans: [Int: (start: Int64, end: Int64)] = [:]
     private let lock = NSLock()
-    /// File systems stamp times with some granularity; allow for it at both ends.
-    private let slack: Int64 = 20_000_000
 
     func begin(node: Int) {
         let now = FileSystem.nowNanoseconds()
@@ -494,11 +510,14 @@ final class ExecutionWindows: @unchecked Sendable {
         lock.unlock()
     }
 
-    func contains(node: Int, time: Int64) -> Bool {
+    /// How far `time` lies outside the node's running window (0 inside it); nil if it never ran.
+    func distance(node: Int, time: Int64) -> Int64? {
         lock.lock()
         defer { lock.unlock() }
-        guard let span = spans[node] else { return false }
-        return time >= span.start - slack && (span.end == .max || time <= span.end + slack)
+        guard let span = spans[node] else { return nil }
+        if time < span.start { return span.start - time }
+        if time > span.end { return time - span.end }
+        return 0
     }
 }
 
