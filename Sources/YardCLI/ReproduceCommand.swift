@@ -25,7 +25,7 @@ struct ReproduceCommand: AsyncParsableCommand {
     @Flag(help: "Keep the temporary work tree and print where it is.")
     var keep = false
 
-    @Flag(help: "Do not echo the command's output.")
+    @Flag(name: .shortAndLong, help: "Do not echo the command's output.")
     var quiet = false
 
     func run() async throws {

@@ -161,10 +161,16 @@ public struct PipelineLock: Sendable, Equatable {
         func quote(_ text: String) -> String {
             // JSON leaves NEL and the Unicode line/paragraph separators raw, but YAML reads them as line
             // breaks inside double quotes; escape them so every string reads back exactly.
-            String(decoding: JSONWriter.bytes(.string(text)), as: UTF8.self)
-                .replacingOccurrences(of: "\u{85}", with: "\\u0085")
-                .replacingOccurrences(of: "\u{2028}", with: "\\u2028")
-                .replacingOccurrences(of: "\u{2029}", with: "\\u2029")
+            let json = String(decoding: JSONWriter.bytes(.string(text)), as: UTF8.self)
+            guard json.unicodeScalars.contains(where: { $0.value == 0x85 || $0.value == 0x2028 || $0.value == 0x2029 }) else { return json }
+            var escaped = ""
+            for scalar in json.unicodeScalars {
+                switch scalar.value {
+                case 0x85, 0x2028, 0x2029: escaped += "\\u" + String(format: "%04X", scalar.value)
+                default: escaped.unicodeScalars.append(scalar)
+                }
+            }
+            return escaped
         }
         var lines = [
             "# Written by `yard run`: what each stage last ran with and produced. Commit it with yard.yaml.",
