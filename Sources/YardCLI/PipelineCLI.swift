@@ -23,6 +23,26 @@ enum PipelineCLI {
     }
 
     static func embeddedStore(of repository: DataRepository) -> String { repository.yardDirectory + "/tracking" }
+
+    /// Runs `work` as a task that Ctrl-C or SIGTERM cancels (which stops the stages' process groups), then
+    /// stops the embedded store whatever happened. Returns the result and whether it was interrupted.
+    static func interruptible<T: Sendable>(_ tracking: EmbeddedTracking, stopping what: String,
+                                           _ work: @escaping @Sendable () async throws -> T) async throws -> (T, Bool) {
+        let task = Task { try await work() }
+        let subscription = InterruptSignals.onInterrupt { signal in
+            Console.error("\nyard run: \(signal == SIGINT ? "interrupted" : "terminated"); stopping \(what)...")
+            task.cancel()
+        }
+        defer { subscription.cancel() }
+        do {
+            let value = try await task.value
+            await tracking.stop()
+            return (value, task.isCancelled)
+        } catch {
+            await tracking.stop()
+            throw error
+        }
+    }
 }
 
 /// Starts the repository's embedded tracking store on a loopback port the first time a stage needs it,

@@ -13,32 +13,19 @@ extension RunCommand {
         let jobs = self.jobs ?? ProcessInfo.processInfo.activeProcessorCount
         Console.line("Sweep over \(plan.keys.joined(separator: ", ")): \(plan.points.count) point\(plan.points.count == 1 ? "" : "s"), \(min(jobs, plan.points.count)) at a time.")
         let tracking = EmbeddedTracking(dataDirectory: PipelineCLI.embeddedStore(of: repository))
-        let work = Task {
+        let factory = recorderFactory(tracking)
+        let observer = ConsoleObserver(repositoryRoot: repository.root, quietOutput: quiet)
+        let (points, interrupted) = try await PipelineCLI.interruptible(tracking, stopping: "the sweep") {
             try await SweepRunner.run(plan, targets: targets, repository: repository, spec: spec, jobs: jobs,
-                                      executor: LocalProcessExecutor(), recorder: recorderFactory(tracking),
-                                      observer: ConsoleObserver(repositoryRoot: repository.root, quietOutput: quiet))
+                                      executor: LocalProcessExecutor(), recorder: factory, observer: observer)
         }
-        let interrupt = InterruptSignals.onInterrupt { _ in
-            Console.error("\nyard run: interrupted; stopping the sweep...")
-            work.cancel()
-        }
-        let points: [SweepPoint]
-        do {
-            points = try await work.value
-        } catch {
-            interrupt.cancel()
-            await tracking.stop()
-            throw error
-        }
-        interrupt.cancel()
-        await tracking.stop()
         Console.line("")
         Console.line(Self.table(plan: plan, points: points))
         for (index, point) in points.enumerated() where point.error != nil {
             Console.error("point #\(index + 1): \(point.error!)")
         }
         Console.line("\nTo keep a point, put its values in params.yaml and `yard run`: its outputs come back from the run cache.")
-        if work.isCancelled { throw ExitCode(130) }
+        if interrupted { throw ExitCode(130) }
         if !points.allSatisfy(\.succeeded) || points.count < plan.points.count { throw ExitCode.failure }
     }
 

@@ -92,22 +92,11 @@ struct RunCommand: AsyncParsableCommand {
             options.useRunCache = !noRunCache
             options.dryRun = dry
             if pull { options.remote = try DataCLI.remote(remote, in: repository) }
-            let work = Task { try await runner.run(options) }
-            let interrupt = InterruptSignals.onInterrupt { signal in
-                Console.error("\nyard run: \(signal == SIGINT ? "interrupted" : "terminated"); stopping the running stages...")
-                work.cancel()
+            let chosen = options
+            let (reports, interrupted) = try await PipelineCLI.interruptible(tracking, stopping: "the running stages") {
+                try await runner.run(chosen)
             }
-            let reports: [StageReport]
-            do {
-                reports = try await work.value
-            } catch {
-                interrupt.cancel()
-                await tracking.stop()
-                throw error
-            }
-            interrupt.cancel()
-            await tracking.stop()
-            try summarize(reports, cancelled: work.isCancelled)
+            try summarize(reports, cancelled: interrupted)
         } catch let error as ExitCode {
             throw error
         } catch {

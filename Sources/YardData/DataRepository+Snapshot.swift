@@ -24,35 +24,32 @@ extension DataRepository {
     /// The current content of `relative` (a path inside the repository), hashing only files the state
     /// cache cannot vouch for; nil when the path does not exist. Nothing is copied into the cache.
     public func snapshot(of relative: String, state: StateCache) throws(YardError) -> PathSnapshot? {
-        let (content, _) = try workspaceContent(of: relative, state: state, progress: SilentProgress())
-        switch content {
-        case .missing:
-            return nil
-        case .file(let digest, let info):
-            return PathSnapshot(kind: .file, digest: digest, size: info.size, files: 1)
-        case .directory(let entries, _):
-            let tree = DirectoryTree(entries: entries, maxLeafEntries: maxLeafEntries)
-            return PathSnapshot(kind: .directory, digest: tree.root, size: tree.totalSize, files: tree.fileCount)
-        }
+        try snapshot(of: relative, state: state, storing: false)
     }
 
     /// Like `yard data add` without the pointer file: hashes `relative` and copies whatever content the
     /// cache lacks into it (files first, manifests last). Nil when the path does not exist.
     public func store(_ relative: String, state: StateCache) throws(YardError) -> PathSnapshot? {
+        try snapshot(of: relative, state: state, storing: true)
+    }
+
+    private func snapshot(of relative: String, state: StateCache, storing: Bool) throws(YardError) -> PathSnapshot? {
         let (content, _) = try workspaceContent(of: relative, state: state, progress: SilentProgress())
         switch content {
         case .missing:
             return nil
         case .file(let digest, let info):
-            _ = try ingest([(relative, info, digest)], nodes: [], progress: SilentProgress())
+            if storing { _ = try ingest([(relative, info, digest)], nodes: [], progress: SilentProgress()) }
             return PathSnapshot(kind: .file, digest: digest, size: info.size, files: 1)
         case .directory(let entries, let infos):
-            if let bad = entries.first(where: { PathText.unsafeReason($0.path) != nil }) {
-                throw .invalid("'\(relative)/\(PathText.shown(bad.path))' cannot be stored: \(PathText.unsafeReason(bad.path)!).")
-            }
             let tree = DirectoryTree(entries: entries, maxLeafEntries: maxLeafEntries)
-            _ = try ingest(entries.map { (relative + "/" + $0.path, infos[$0.path]!, $0.digest) }, nodes: tree.nodes,
-                           progress: SilentProgress())
+            if storing {
+                if let bad = entries.first(where: { PathText.unsafeReason($0.path) != nil }) {
+                    throw .invalid("'\(relative)/\(PathText.shown(bad.path))' cannot be stored: \(PathText.unsafeReason(bad.path)!).")
+                }
+                _ = try ingest(entries.map { (relative + "/" + $0.path, infos[$0.path]!, $0.digest) }, nodes: tree.nodes,
+                               progress: SilentProgress())
+            }
             return PathSnapshot(kind: .directory, digest: tree.root, size: tree.totalSize, files: tree.fileCount)
         }
     }
