@@ -204,41 +204,38 @@ struct PipelineRunnerTests {
         #expect([workspace.count("featurize"), workspace.count("train")] as [Int] == [2, 1])
     }
 
+    /// Whether the stages ran at the same time is read from when each command itself started and ended (its
+    /// own clock readings), not from how long the run took, so a loaded machine cannot make it fail.
     @Test func independentStagesRunInParallelUpToJobs() async throws {
+        let scratch = workspace.scratch
         workspace.write("yard.yaml", """
             stages:
               left:
-                cmd: sleep 0.5 && echo left > left.txt
+                cmd: date +%s%N > \(scratch)/left.start && sleep 0.5 && echo left > left.txt && date +%s%N > \(scratch)/left.end
                 outs: [left.txt]
               right:
-                cmd: sleep 0.5 && echo right > right.txt
+                cmd: date +%s%N > \(scratch)/right.start && sleep 0.5 && echo right > right.txt && date +%s%N > \(scratch)/right.end
                 outs: [right.txt]
             """)
-        func startGap(_ observer: RecordingObserver) -> Double {
-            let starts = observer.events.compactMap { event -> ContinuousClock.Instant? in
-                if case .started(_, _, let at) = event { return at }
-                return nil
+        func span(_ stage: String) -> (start: Int64, end: Int64)? {
+            func read(_ name: String) -> Int64? {
+                (try? String(contentsOfFile: scratch + "/" + name, encoding: .utf8)).flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
             }
-            guard starts.count == 2 else { return .infinity }
-            let gap = starts[1] - starts[0]
-            return Double(gap.components.seconds) + Double(gap.components.attoseconds) / 1e18
+            guard let start = read(stage + ".start"), let end = read(stage + ".end") else { return nil }
+            return (start, end)
+        }
+        func overlapped() -> Bool? {
+            guard let left = span("left"), let right = span("right") else { return nil }
+            return left.start < right.end && right.start < left.end
         }
 
-        let parallel = RecordingObserver()
-        var started = ContinuousClock.now
-        let together = try await workspace.run(observer: parallel) { $0.jobs = 2 }
-        let parallelSeconds = elapsedSeconds(since: started)
+        let together = try await workspace.run { $0.jobs = 2 }
         #expect(together.all(.executed))
-        #expect(parallelSeconds < 0.9, "two 0.5 s stages with jobs=2 took \(parallelSeconds) s")
-        #expect(startGap(parallel) < 0.3)
+        #expect(overlapped() == true, "with jobs=2 the two stages did not run at the same time")
 
-        let serial = RecordingObserver()
-        started = ContinuousClock.now
-        let oneByOne = try await workspace.run(observer: serial) { $0.jobs = 1; $0.force = true }
-        let serialSeconds = elapsedSeconds(since: started)
+        let oneByOne = try await workspace.run { $0.jobs = 1; $0.force = true }
         #expect(oneByOne.all(.executed))
-        #expect(serialSeconds >= 1.0, "two 0.5 s stages with jobs=1 took \(serialSeconds) s")
-        #expect(startGap(serial) >= 0.5)
+        #expect(overlapped() == false, "with jobs=1 the two stages ran at the same time")
     }
 
     /// Parallel stages store the same dependency in the data cache at the same moment; neither may fail.
@@ -475,7 +472,7 @@ struct PipelineRunnerTests {
         let seconds = elapsedSeconds(since: started)
         let failure = try #require(reports.outcome("slow")?.failureMessage)
         #expect(failure.contains("timeout"), "\(failure)")
-        #expect(seconds < 3, "took \(seconds) s")
+        #expect(seconds < 8, "took \(seconds) s; the command alone sleeps 10 s")
         #expect(try workspace.lock().stages["slow"] == nil)
     }
 
@@ -509,7 +506,7 @@ struct PipelineRunnerTests {
         work.cancel()
         let reports = try await work.value
         let seconds = elapsedSeconds(since: cancelled)
-        #expect(seconds < 3, "the run took \(seconds) s to stop")
+        #expect(seconds < 15, "the run took \(seconds) s to stop; the stage alone sleeps 30 s")
         #expect(reports.outcome("slow") == .cancelled)
         #expect(reports.outcome("quick") == .executed)
         #expect(reports.outcome("after")?.isNotRun == true)
@@ -965,14 +962,14 @@ struct PipelineRunnerTests {
         let stagePID = try #require(pid_t(try String(contentsOfFile: scratch + "/pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         let signalled = ContinuousClock.now
         kill(process.processIdentifier, signal)
-        let exited = await waitUntil(seconds: 8) { !process.isRunning }
+        let exited = await waitUntil(seconds: 20) { !process.isRunning }
         if !exited {
             kill(process.processIdentifier, SIGKILL)
             kill(-stagePID, SIGKILL)
         }
         #expect(exited, "yard run did not stop after signal \(signal)")
         process.waitUntilExit()
-        #expect(elapsedSeconds(since: signalled) < 6)
+        #expect(elapsedSeconds(since: signalled) < 20, "the stage alone sleeps 30 s")
         #expect(process.terminationReason == .exit && process.terminationStatus == 130)
         #expect(kill(-stagePID, 0) != 0 || Self.onlyZombies(group: stagePID), "the stage's processes outlived yard run")
         #expect(try workspace.lock().stages["wait"] == nil)
