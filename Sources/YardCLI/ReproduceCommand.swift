@@ -43,7 +43,7 @@ struct ReproduceCommand: AsyncParsableCommand {
             }
             let run: Run
             do {
-                run = try await recorder.fetchRun(runID: runID)
+                run = await Reproducer.completingLockEntry(of: try await recorder.fetchRun(runID: runID), from: recorder)
             } catch {
                 await tracking.stop()
                 throw error

@@ -114,6 +114,24 @@ public struct MLflowRunRecorder: RunRecorder {
         try ServerConnection.check(response.status, reply, context: "PUT /api/2.0/mlflow-artifacts/artifacts")
     }
 
+    /// Reads an artifact through the server's artifact proxy (at most 64 MiB: records, not datasets).
+    public func downloadArtifact(runID: String, artifactPath: String) async throws -> [UInt8] {
+        let relative = artifactPath.split(separator: "/").map(String.init)
+        guard !relative.isEmpty, !relative.contains(".."), !relative.contains(".") else {
+            throw YardError.invalid("Artifact path '\(artifactPath)' must be a relative path without '.' or '..' segments.")
+        }
+        let root = try await proxiedArtifactRoot(runID: runID)
+        let path = (root + relative).map(ServerConnection.pathComponent).joined(separator: "/")
+        try connection.ensureReachable()
+        var request = HTTPClientRequest(url: connection.baseURL + "/api/2.0/mlflow-artifacts/artifacts/" + path)
+        request.method = .GET
+        request.headers.add(name: "X-Yard-Actor", value: connection.actor)
+        let response = try await connection.execute(request)
+        let reply = Array(buffer: try await response.body.collect(upTo: 64 << 20))
+        try ServerConnection.check(response.status, reply, context: "GET /api/2.0/mlflow-artifacts/artifacts")
+        return reply
+    }
+
     public func finishRun(runID: String, status: RunStatus) async throws {
         _ = try await call(Empty.self, .POST, "runs/update", body: RunUpdate(runId: runID, status: status.rawValue, endTime: Self.now()))
     }

@@ -146,7 +146,7 @@ actor RecorderSlot {
                     let lockFile = NSTemporaryDirectory() + "/yard-lock-\(recording.runID).json"
                     try FileSystem.writeAtomically(lockFile, lockJSON)
                     defer { FileSystem.remove(lockFile) }
-                    try await recorder.uploadArtifact(runID: recording.runID, localPath: lockFile, artifactPath: "yard/lock.json")
+                    try await recorder.uploadArtifact(runID: recording.runID, localPath: lockFile, artifactPath: Reproducer.lockArtifact)
                 }
                 try await recorder.finishRun(runID: recording.runID, status: status)
             } catch {

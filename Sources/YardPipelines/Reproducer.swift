@@ -30,6 +30,18 @@ public struct Reproduction: Sendable {
 /// environment, dependency digests, parameter values, output digests) and the data cache.
 public enum Reproducer {
     /// The parts of a run record reproduction needs; throws naming each missing part.
+    /// The artifact holding the lock entry when it was too large for the `yard.lock` tag.
+    public static let lockArtifact = "yard/lock.json"
+
+    /// `run` with its lock entry put in the `yard.lock` tag when the record keeps it as an artifact instead.
+    public static func completingLockEntry(of run: Run, from recorder: any RunRecorder) async -> Run {
+        guard !run.tags.contains(where: { $0.key == "yard.lock" }), run.info.status == .finished,
+              let bytes = try? await recorder.downloadArtifact(runID: run.info.runId, artifactPath: lockArtifact) else { return run }
+        var completed = run
+        completed.tags.append(Tag(key: "yard.lock", value: String(decoding: bytes, as: UTF8.self)))
+        return completed
+    }
+
     public static func recordedEntry(of run: Run) throws(YardError) -> (stage: String, commit: String, entry: LockEntry, workingDirectory: String) {
         let tags = Dictionary(run.tags.map { ($0.key, $0.value) }, uniquingKeysWith: { _, last in last })
         var missing: [String] = []

@@ -23,6 +23,10 @@ public protocol RunRecorder: Sendable {
     /// Uploads a local file as the artifact at `artifactPath` (e.g. `logs/stage.log`).
     func uploadArtifact(runID: String, localPath: String, artifactPath: String) async throws
 
+    /// Reads back an artifact of a run (`yard reproduce` reads `yard/lock.json` when the lock entry was
+    /// too large for a tag).
+    func downloadArtifact(runID: String, artifactPath: String) async throws -> [UInt8]
+
     /// Sets the terminal status and end time.
     func finishRun(runID: String, status: RunStatus) async throws
 

@@ -3,7 +3,9 @@ import Testing
 import YardCore
 import YardData
 import YardJSON
+import YardClient
 import YardPipelines
+import YardServer
 
 /// `yard reproduce`, sweeps, `yard metrics diff`, and the data commands that must know about pipelines
 /// (gc keeps their outputs; push and `run --pull` move them), over real git, processes and caches.
@@ -114,6 +116,42 @@ struct PipelineReproduceTests {
             #expect(error.message.contains("data.txt"))
             #expect(error.message.contains("yard data pull"))
         }
+    }
+
+    @Test func aLockEntryTooLargeForATagIsReadFromTheRunsArtifact() async throws {
+        let workspace = try PipelineWorkspace()
+        var deps: [String] = []
+        for index in 0..<120 {
+            let name = "inputs/a-dependency-with-a-rather-long-descriptive-name-\(index).txt"
+            workspace.write(name, "\(index)\n")
+            deps.append(name)
+        }
+        workspace.write("yard.yaml", """
+            stages:
+              gather:
+                cmd: cat inputs/*.txt > all.txt
+                deps: [\(deps.joined(separator: ", "))]
+                outs: [all.txt]
+            """)
+        try workspace.git("add", "-A")
+        try workspace.git("commit", "-qm", "many inputs")
+        let server = try await EmbeddedServer.start(dataDirectory: workspace.directory.path + "/store")
+        do {
+            let recorder = try MLflowRunRecorder(trackingURI: server.url)
+            let reports = try await workspace.run(recorder: recorder)
+            let runID = try #require(reports.report("gather")?.runID)
+            let fetched = try await recorder.fetchRun(runID: runID)
+            #expect(!fetched.tags.contains { $0.key == "yard.lock" }, "the entry is larger than a tag may be")
+            #expect(throws: YardError.self) { try Reproducer.recordedEntry(of: fetched) }
+            let run = await Reproducer.completingLockEntry(of: fetched, from: recorder)
+            let result = try await Reproducer.reproduce(run, in: workspace.repository, executor: LocalProcessExecutor(), output: nil)
+            #expect(result.matches)
+            #expect(result.outputs.map(\.path) == ["all.txt"])
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
     }
 
     // MARK: sweeps

@@ -243,6 +243,13 @@ final class InMemoryRunRecorder: RunRecorder, @unchecked Sendable {
         lock.withLock { stored[runID]?.status = status }
     }
 
+    func downloadArtifact(runID: String, artifactPath: String) async throws -> [UInt8] {
+        guard let bytes = lock.withLock({ stored[runID]?.artifacts[artifactPath] }) else {
+            throw YardError(.resourceDoesNotExist, "no artifact \(artifactPath) in run \(runID)")
+        }
+        return bytes
+    }
+
     func fetchRun(runID: String) async throws -> Run {
         guard let run = lock.withLock({ stored[runID] }) else { throw YardError(.resourceDoesNotExist, "no run \(runID)") }
         var tags = run.tags
