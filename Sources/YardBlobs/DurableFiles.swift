@@ -40,12 +40,14 @@ public enum DurableFiles {
         close(descriptor)
     }
 
-    /// Writes a whole small file atomically: temp file, fsync, rename, fsync of the folder.
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(YardError) {
+    /// Writes a whole small file atomically: temp file, fsync, rename, fsync of the folder. With
+    /// `durable: false` the fsyncs are skipped: readers and a killed process still see the old file or the
+    /// new one, never half of it, but a power cut may lose the new one (for records that are cheap to redo).
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644, durable: Bool = true) throws(YardError) {
         let writer = try AtomicFileWriter(destination: path, mode: mode)
         do {
             try bytes.withUnsafeBytes { buffer in try writer.append(buffer) }
-            try writer.commit()
+            try writer.commit(durable: durable)
         } catch {
             writer.abort()
             throw (error as? YardError) ?? YardError(.internalError, "Saving '\(path)' failed: \(error)")
@@ -106,9 +108,9 @@ public final class AtomicFileWriter: @unchecked Sendable {
         bytesWritten += Int64(bytes.count)
     }
 
-    public func commit() throws(YardError) {
+    public func commit(durable: Bool = true) throws(YardError) {
         guard descriptor >= 0 else { throw YardError(.internalError, "Write of '\(destination)' was aborted") }
-        let synced = fsync(descriptor) == 0
+        let synced = !durable || fsync(descriptor) == 0
         close(descriptor)
         descriptor = -1
         guard synced, rename(temporary, destination) == 0 else {
@@ -116,7 +118,7 @@ public final class AtomicFileWriter: @unchecked Sendable {
             unlink(temporary)
             throw YardError(.internalError, "Saving '\(destination)' failed: \(reason)")
         }
-        DurableFiles.syncDirectory((destination as NSString).deletingLastPathComponent)
+        if durable { DurableFiles.syncDirectory((destination as NSString).deletingLastPathComponent) }
     }
 
     public func abort() {

@@ -6,6 +6,16 @@ enum Console {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
+    /// Columns padded to their widest cell, two spaces apart; `rule` draws dashes under the header.
+    static func table(_ header: [String], _ rows: [[String]], rule: Bool = true) -> String {
+        let widths = header.indices.map { column in ([header[column]] + rows.map { $0[column] }).map(\.count).max() ?? 0 }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+        }
+        let ruleLine = rule ? [line(widths.map { String(repeating: "-", count: $0) })] : []
+        return ([line(header)] + ruleLine + rows.map(line)).joined(separator: "\n")
+    }
+
     static func error(_ text: String) {
         FileHandle.standardError.write(Data((text + "\n").utf8))
     }

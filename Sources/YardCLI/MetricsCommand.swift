@@ -58,10 +58,7 @@ struct MetricsDiffCommand: ParsableCommand {
             let rows = comparison.rows.map { row in
                 [row.file, row.key, text(row.old), text(row.new), row.change.map { String(format: "%+.6g", $0) } ?? "-"]
             }
-            let widths = header.indices.map { column in ([header[column]] + rows.map { $0[column] }).map(\.count).max() ?? 0 }
-            for cells in [header] + rows {
-                Console.line(cells.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  "))
-            }
+            Console.line(Console.table(header, rows, rule: false))
         }
     }
 }

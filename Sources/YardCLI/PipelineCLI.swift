@@ -62,8 +62,6 @@ actor EmbeddedTracking {
         return try MLflowRunRecorder(trackingURI: started.url)
     }
 
-    var isRunning: Bool { server != nil }
-
     func stop() async {
         await server?.stop()
         server = nil

@@ -40,26 +40,13 @@ extension RunCommand {
             let values = Dictionary(point.values.map { ($0.0, $0.1) }, uniquingKeysWith: { first, _ in first })
             let metrics = Dictionary(point.metrics, uniquingKeysWith: { _, last in last })
             var row = [String(index + 1)]
-            row += plan.keys.map { values[$0].map(Self.display) ?? "" }
+            row += plan.keys.map { values[$0].map(ParamsFile.text(of:)) ?? "" }
             row += metricKeys.map { metrics[$0].map { String(format: "%.6g", $0) } ?? "-" }
             let ran = point.reports.filter { if case .executed = $0.outcome { return true }; return false }.count
             let restored = point.reports.filter { if case .restored = $0.outcome { return true }; return false }.count
             row.append(point.succeeded ? (restored > 0 && ran == 0 ? "restored" : "ok") : "failed")
             rows.append(row)
         }
-        let widths = header.indices.map { column in ([header[column]] + rows.map { $0[column] }).map(\.count).max() ?? 0 }
-        func line(_ cells: [String]) -> String {
-            cells.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }.joined(separator: "  ")
-        }
-        return ([line(header), line(widths.map { String(repeating: "-", count: $0) })] + rows.map(line)).joined(separator: "\n")
-    }
-
-    static func display(_ value: JSONValue) -> String {
-        switch value {
-        case .string(let text): return text
-        case .number(let text): return text
-        case .bool(let flag): return flag ? "true" : "false"
-        default: return String(decoding: JSONWriter.bytes(value), as: UTF8.self)
-        }
+        return Console.table(header, rows)
     }
 }

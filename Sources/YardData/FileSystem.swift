@@ -101,8 +101,8 @@ public enum FileSystem {
 
     /// Writes a small file atomically and durably (the shared layer in YardBlobs: temporary file, fsync,
     /// rename, fsync of the folder), so the data cache and the artifact store keep one implementation.
-    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644) throws(YardError) {
-        try DurableFiles.writeAtomically(path, bytes, mode: mode)
+    public static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t = 0o644, durable: Bool = true) throws(YardError) {
+        try DurableFiles.writeAtomically(path, bytes, mode: mode, durable: durable)
     }
 
     /// Reads an open file to its end in 1 MiB chunks, handing each to `body`.

@@ -1,19 +1,18 @@
 import Foundation
 import YardCore
 
-/// Reads pointer files from git history, so diff and gc can see versions that are not checked out.
-/// It shells out to `git`: the repository format is git's business, and the user has git anyway.
-struct GitRevisions: Sendable {
-    let root: String
-
-    func run(_ arguments: [String]) throws(YardError) -> [UInt8] {
+/// Runs git in a folder and returns its standard output, or an error carrying git's own message. It
+/// shells out to `git`: the repository format is git's business, and the user has git anyway.
+public enum Git {
+    public static func run(_ arguments: [String], in folder: String) throws(YardError) -> [UInt8] {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", root] + arguments
+        process.arguments = ["git", "-C", folder] + arguments
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output
         process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
         do {
             try process.run()
         } catch {
@@ -27,6 +26,15 @@ struct GitRevisions: Sendable {
             throw .invalid("git \(arguments.joined(separator: " ")) failed: \(text)")
         }
         return [UInt8](bytes)
+    }
+}
+
+/// Reads pointer files from git history, so diff and gc can see versions that are not checked out.
+struct GitRevisions: Sendable {
+    let root: String
+
+    func run(_ arguments: [String]) throws(YardError) -> [UInt8] {
+        try Git.run(arguments, in: root)
     }
 
     /// Pointer files committed at `revision`: pointer path → pointer.

@@ -46,13 +46,15 @@ public final class IsolatedWorkspace: Sendable {
 
     /// A detached `git worktree` of `commit`.
     public static func atCommit(_ commit: String, of main: DataRepository) throws(YardError) -> IsolatedWorkspace {
-        guard Git.run(["cat-file", "-e", commit + "^{commit}"], at: main.root) != nil else {
+        guard (try? Git.run(["cat-file", "-e", commit + "^{commit}"], in: main.root)) != nil else {
             throw .notFound("The commit \(commit) is not in this git repository; fetch it (git fetch --all) and try again.")
         }
         let folder = try temporaryFolder("reproduce")
         FileSystem.remove(folder)
-        guard Git.run(["worktree", "add", "--detach", "--force", folder, commit], at: main.root) != nil else {
-            throw YardError(.internalError, "git could not create a work tree of \(commit) at \(folder).")
+        do {
+            _ = try Git.run(["worktree", "add", "--detach", "--force", folder, commit], in: main.root)
+        } catch {
+            throw YardError(.internalError, "Cannot create a work tree of \(commit) at \(folder): \(error.message)")
         }
         return try IsolatedWorkspace(root: DataRepository.canonicalPath(folder), mainRoot: main.root, isGitWorktree: true)
     }
@@ -60,7 +62,7 @@ public final class IsolatedWorkspace: Sendable {
     /// A copy of the work tree as it is now: the files git tracks or would track (ignored files, which is
     /// where data lives, are restored from the cache instead), plus yard.lock.
     public static func copyOfWorkTree(_ main: DataRepository, label: String) throws(YardError) -> IsolatedWorkspace {
-        guard let listing = Git.run(["ls-files", "-z", "--cached", "--others", "--exclude-standard"], at: main.root) else {
+        guard let listing = try? Git.run(["ls-files", "-z", "--cached", "--others", "--exclude-standard"], in: main.root) else {
             throw .invalid("Sweeps run each point in a copy of the git work tree, but \(main.root) is not a git work tree. Run `git init` and commit your code first.")
         }
         let folder = try temporaryFolder(label)
@@ -71,10 +73,16 @@ public final class IsolatedWorkspace: Sendable {
             guard let info = FileSystem.info(source), info.kind == .file else { continue }
             let parent = PathText.parent(path)
             if !parent.isEmpty { try FileSystem.createDirectory(folder + "/" + parent) }
-            try FileSystem.writeAtomically(folder + "/" + path, try FileSystem.readFile(source), mode: mode_t(info.mode & 0o777))
+            // A throw-away copy: no fsync per file, and copyItem keeps the mode (scripts stay executable).
+            do {
+                try FileManager.default.copyItem(atPath: source, toPath: folder + "/" + path)
+            } catch {
+                throw YardError(.internalError, "Cannot copy '\(path)' into the temporary work tree \(folder): \(error.localizedDescription)")
+            }
         }
         if FileSystem.exists(main.root + "/" + PipelineLock.fileName) {
-            try FileSystem.writeAtomically(folder + "/" + PipelineLock.fileName, try FileSystem.readFile(main.root + "/" + PipelineLock.fileName))
+            try FileSystem.writeAtomically(folder + "/" + PipelineLock.fileName, try FileSystem.readFile(main.root + "/" + PipelineLock.fileName),
+                                           durable: false)
         }
         return try IsolatedWorkspace(root: folder, mainRoot: main.root, isGitWorktree: false)
     }
@@ -98,7 +106,7 @@ public final class IsolatedWorkspace: Sendable {
 
     public func remove() {
         if isGitWorktree {
-            _ = Git.run(["worktree", "remove", "--force", root], at: mainRoot)
+            _ = try? Git.run(["worktree", "remove", "--force", root], in: mainRoot)
         }
         if FileSystem.exists(root) { _ = try? FileManager.default.removeItem(atPath: root) }
     }

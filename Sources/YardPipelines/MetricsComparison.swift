@@ -25,7 +25,7 @@ public struct MetricsComparison: Sendable {
     /// Compares every metrics file the stages declare (or `files`) in the work tree with `revision`.
     public static func compare(spec: PipelineSpec, repositoryRoot: String, revision: String = "HEAD",
                                files explicit: [String] = [], includeUnchanged: Bool = false) throws(YardError) -> MetricsComparison {
-        guard Git.run(["rev-parse", "--verify", "-q", revision + "^{commit}"], at: repositoryRoot) != nil else {
+        guard (try? Git.run(["rev-parse", "--verify", "-q", revision + "^{commit}"], in: repositoryRoot)) != nil else {
             throw .notFound("'\(revision)' is not a commit of the git repository at \(repositoryRoot); name a branch, tag or commit.")
         }
         var files = explicit
@@ -37,7 +37,7 @@ public struct MetricsComparison: Sendable {
         for file in files {
             let now = (try? MetricsFile.read(file, repositoryRoot: repositoryRoot)) ?? []
             var before: [(String, Double)] = []
-            if let bytes = Git.run(["show", "\(revision):\(file)"], at: repositoryRoot) {
+            if let bytes = try? Git.run(["show", "\(revision):\(file)"], in: repositoryRoot) {
                 before = (try? MetricsFile.parse(bytes, source: "\(revision):\(file)")) ?? []
             }
             let old = Dictionary(before, uniquingKeysWith: { _, last in last })
@@ -50,15 +50,5 @@ public struct MetricsComparison: Sendable {
             }
         }
         return MetricsComparison(revision: revision, rows: rows)
-    }
-}
-
-extension MetricsFile {
-    static func parse(_ bytes: [UInt8], source: String) throws(YardError) -> [(String, Double)] {
-        let folder = NSTemporaryDirectory() + "/yard-metrics-\(UUID().uuidString)"
-        try FileSystem.createDirectory(folder)
-        defer { _ = try? FileManager.default.removeItem(atPath: folder) }
-        try FileSystem.writeAtomically(folder + "/metrics", bytes)
-        return try read("metrics", repositoryRoot: folder)
     }
 }

@@ -20,15 +20,23 @@ public struct ParamsFile: Sendable {
         guard let bytes = try? FileSystem.readFile(absolute) else {
             throw .notFound("The parameters file '\(relative)' does not exist; create it or point the stage's params at another file.")
         }
-        let text = String(decoding: bytes, as: UTF8.self)
+        return try parse(String(decoding: bytes, as: UTF8.self), source: relative)
+    }
+
+    /// Parses YAML or JSON text; `source` names it in errors and becomes `path`.
+    public static func parse(_ text: String, source: String) throws(YardError) -> ParamsFile {
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
         } catch {
-            throw .invalid("'\(relative)' is not valid YAML or JSON: \(YAMLText.describe(error)).")
+            throw .invalid("'\(source)' is not valid YAML or JSON: \(YAMLText.describe(error)).")
         }
-        return ParamsFile(path: relative, root: node.map(YAMLText.value(of:)) ?? .object([]))
+        return ParamsFile(path: source, root: node.map(YAMLText.value(of:)) ?? .object([]))
     }
+
+    /// How a parameter value reads in a table, a message or an MLflow param: strings bare, numbers and
+    /// booleans as written, lists and mappings as JSON.
+    public static func text(of value: JSONValue) -> String { YAMLText.display(value) }
 
     /// The value at a dotted key (`train.lr`, `layers[0]`), or nil when the file has no such key.
     public func value(at key: String) -> JSONValue? {

@@ -213,6 +213,8 @@ public struct PipelineLock: Sendable, Equatable {
     }
 
     public func save(repositoryRoot: String) throws(YardError) {
-        try RecordFile.replace(repositoryRoot + "/" + Self.fileName, Array(encoded().utf8))
+        // Rewritten after every stage, so not fsynced: the objects it names are durable first, and losing
+        // the newest version to a power cut only makes a stage run again.
+        try FileSystem.writeAtomically(repositoryRoot + "/" + Self.fileName, Array(encoded().utf8), durable: false)
     }
 }

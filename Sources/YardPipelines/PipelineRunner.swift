@@ -17,8 +17,6 @@ public struct RunOptions: Sendable {
     public var useRunCache = true
     /// Only say what would run.
     public var dryRun = false
-    /// Parameter overrides (`--set`), keyed by params.yaml key.
-    public var overrides: [String: JSONValue] = [:]
     /// `--pull`: where to fetch the outputs of a restorable execution the local cache lacks.
     public var remote: (any Remote)?
 
@@ -234,7 +232,7 @@ public final class PipelineRunner: Sendable {
         }
         let started = ContinuousClock.now
         do {
-            let inputs = try await Blocking.run { () throws(YardError) in try self.currentInputs(stage, overrides: options.overrides) }
+            let inputs = try await Blocking.run { () throws(YardError) in try self.currentInputs(stage) }
             let locked = await lockState.entry(stage.name)
             report.reasons = options.force ? [.forced] : StageStaleness.reasons(stage: stage, locked: locked, deps: inputs.deps,
                                                                                    params: inputs.params, outs: inputs.outs)
@@ -285,7 +283,7 @@ public final class PipelineRunner: Sendable {
         var outs: [String: PathSnapshot?]
     }
 
-    func currentInputs(_ stage: StageSpec, overrides: [String: JSONValue]) throws(YardError) -> CurrentInputs {
+    func currentInputs(_ stage: StageSpec) throws(YardError) -> CurrentInputs {
         var deps: [LockedPath] = []
         for dep in stage.deps {
             guard let snapshot = try repository.snapshot(of: dep, state: state) else {
@@ -295,7 +293,7 @@ public final class PipelineRunner: Sendable {
         }
         var outs: [String: PathSnapshot?] = [:]
         for output in stage.outs { outs[output.path] = try repository.snapshot(of: output.path, state: state) }
-        let params = try StageStaleness.currentParams(of: stage, repositoryRoot: repository.root, overrides: overrides)
+        let params = try StageStaleness.currentParams(of: stage, repositoryRoot: repository.root)
         return CurrentInputs(deps: deps, params: params, outs: outs)
     }
 
@@ -359,7 +357,7 @@ public final class PipelineRunner: Sendable {
         switch outcome.ending {
         case .succeeded:
             do {
-                let (outs, warnings, read) = try await Blocking.run { () throws(YardError) in try self.collect(stage) }
+                let (outs, warnings, read) = try await Blocking.run { () throws(YardError) in try self.collect(stage, planned: planned) }
                 entry.outs = outs
                 metrics = read
                 report.warnings = warnings
@@ -409,7 +407,7 @@ public final class PipelineRunner: Sendable {
 
     /// After a successful command: every declared output must exist; they go into the data cache (cached
     /// ones) and the lock; paths the command wrote that no stage declares are reported.
-    func collect(_ stage: StageSpec) throws(YardError) -> ([LockedPath], [String], [(String, Double)]) {
+    func collect(_ stage: StageSpec, planned: LockEntry) throws(YardError) -> ([LockedPath], [String], [(String, Double)]) {
         var outs: [LockedPath] = []
         for output in stage.outs {
             let snapshot = output.cache ? try repository.store(output.path, state: state) : try repository.snapshot(of: output.path, state: state)
@@ -421,7 +419,7 @@ public final class PipelineRunner: Sendable {
         }
         // Dependencies go into the cache too, so `yard reproduce` can rebuild this execution's inputs
         // even from a work tree that differed from the commit.
-        for dep in stage.deps { _ = try repository.store(dep, state: state) }
+        for dep in planned.deps where !repository.cacheHolds(dep.snapshot) { _ = try repository.store(dep.path, state: state) }
         var metrics: [(String, Double)] = []
         for file in stage.metricsFiles {
             do {
@@ -562,18 +560,16 @@ extension PipelineRunner {
             }
             var reasons: [StaleReason]
             do {
-                let inputs = try currentInputs(stage, overrides: [:])
+                let inputs = try currentInputs(stage)
                 reasons = StageStaleness.reasons(stage: stage, locked: lock.stages[stage.name], deps: inputs.deps,
                                                  params: inputs.params, outs: inputs.outs)
             } catch where error.code == .resourceDoesNotExist {
-                reasons = []
+                // A dependency is absent: said as such unless an upstream stage will produce it.
+                reasons = graph.upstream[node].contains(where: stale.contains) ? []
+                    : stage.deps.filter { FileSystem.info(repository.root + "/" + $0) == nil }.map { .dependencyMissing(path: $0) }
             }
             for parent in graph.upstream[node] where stale.contains(parent) {
                 reasons.append(.upstreamStale(stage: graph.stages[parent].name))
-            }
-            if reasons.isEmpty, graph.upstream[node].contains(where: stale.contains) == false,
-               stage.deps.contains(where: { FileSystem.info(repository.root + "/" + $0) == nil }) {
-                reasons.append(.dependencyAdded(path: stage.deps.first { FileSystem.info(repository.root + "/" + $0) == nil }!))
             }
             if !reasons.isEmpty { stale.insert(node) }
             result.append(StageStanding(stage: stage.name, reasons: reasons, frozen: false))

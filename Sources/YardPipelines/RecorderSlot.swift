@@ -32,8 +32,6 @@ actor RecorderSlot {
         parentTags = tags
     }
 
-    var parentRunID: String? { opened?.parentRunID }
-
     /// Stages start side by side, so the first caller opens and the others await the same attempt (an
     /// actor is reentrant across the awaits inside, which would otherwise create two parent runs).
     private var opening: Task<(recorder: any RunRecorder, experimentID: String, parentRunID: String)?, any Error>?

@@ -35,18 +35,9 @@ public struct RunCache: Sendable {
         let key = entry.executionKey
         try FileSystem.createDirectory(folder + "/" + key.prefix(2))
         let document = JSONValue.object([("entry", entry.json), ("run_id", runID.map(JSONValue.string) ?? .null)])
-        try RecordFile.replace(path(for: key), JSONWriter.bytes(document))
-    }
-
-    /// Every object the run cache refers to (gc keeps them).
-    public func referencedDigests() -> [ContentDigest] {
-        var found: [ContentDigest] = []
-        for (bucket, _) in (try? FileSystem.list(folder)) ?? [] {
-            for (name, _) in (try? FileSystem.list(folder + "/" + bucket)) ?? [] where name.hasSuffix(".json") {
-                if let hit = lookup(String(name.dropLast(5))) { found += hit.entry.outs.map(\.snapshot.digest) }
-            }
-        }
-        return found
+        // Not fsynced: the objects an entry names are durable before it is written, and a lost entry
+        // only means one execution is not restorable.
+        try FileSystem.writeAtomically(path(for: key), JSONWriter.bytes(document), durable: false)
     }
 }
 
@@ -59,7 +50,7 @@ public struct GitState: Sendable, Equatable {
 
     public static func read(at root: String) -> GitState {
         guard FileSystem.exists(root + "/.git") else { return GitState(commit: nil, isDirty: false, changedPaths: []) }
-        let commit = Git.run(["rev-parse", "--verify", "-q", "HEAD"], at: root).flatMap { output -> String? in
+        let commit = (try? Git.run(["rev-parse", "--verify", "-q", "HEAD"], in: root)).flatMap { output -> String? in
             let text = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             return text.isEmpty ? nil : text
         }
@@ -69,7 +60,7 @@ public struct GitState: Sendable, Equatable {
 
     /// `git status --porcelain -z`: untracked files listed one by one.
     public static func changedPaths(at root: String) -> Set<String> {
-        guard let output = Git.run(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"], at: root) else { return [] }
+        guard let output = try? Git.run(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"], in: root) else { return [] }
         var paths = Set<String>()
         for record in output.split(separator: 0) where record.count > 3 {
             paths.insert(String(decoding: record.dropFirst(3), as: UTF8.self))
@@ -78,30 +69,20 @@ public struct GitState: Sendable, Equatable {
     }
 }
 
-enum Git {
-    /// Runs git in `folder`; nil when git is missing or fails.
-    static func run(_ arguments: [String], at folder: String) -> [UInt8]? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return nil }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return process.terminationStatus == 0 ? Array(data) : nil
-    }
-}
-
 /// Metrics files (JSON or YAML) flattened to `key.sub: number`, the way they are logged to a run.
 public enum MetricsFile {
     public static func read(_ relative: String, repositoryRoot: String) throws(YardError) -> [(String, Double)] {
-        let params = try ParamsFile.load(relative, repositoryRoot: repositoryRoot)
+        flattened(try ParamsFile.load(relative, repositoryRoot: repositoryRoot).root)
+    }
+
+    /// The metrics in a file's bytes (e.g. read from a git revision); `source` names it in errors.
+    static func parse(_ bytes: [UInt8], source: String) throws(YardError) -> [(String, Double)] {
+        flattened(try ParamsFile.parse(String(decoding: bytes, as: UTF8.self), source: source).root)
+    }
+
+    static func flattened(_ root: JSONValue) -> [(String, Double)] {
         var result: [(String, Double)] = []
-        flatten(params.root, prefix: "", into: &result)
+        flatten(root, prefix: "", into: &result)
         return result
     }
 
@@ -121,34 +102,3 @@ public enum MetricsFile {
     }
 }
 
-/// Replacing a small record file (yard.lock, a run-cache entry) atomically: a reader or a `kill -9` sees
-/// the old file or the new one, never half of it. Not fsynced: these records are rewritten after every
-/// stage and losing the last one to a power cut only makes a stage run again, while the objects they
-/// name are made durable before the record is written.
-enum RecordFile {
-    static func replace(_ path: String, _ bytes: [UInt8]) throws(YardError) {
-        let temporary = PathText.parent(path) + "/.\(PathText.name(path)).\(UUID().uuidString.prefix(8)).tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else {
-            throw YardError(.internalError, "Cannot write '\(path)': \(String(cString: strerror(errno))). Check that the folder is writable.")
-        }
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            if written < 0 && errno == EINTR { continue }
-            guard written > 0 else {
-                let reason = String(cString: strerror(errno))
-                close(descriptor)
-                unlink(temporary)
-                throw YardError(.internalError, "Cannot write '\(path)': \(reason).")
-            }
-            offset += written
-        }
-        close(descriptor)
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary)
-            throw YardError(.internalError, "Cannot write '\(path)': \(reason).")
-        }
-    }
-}

@@ -13,6 +13,8 @@ public enum StaleReason: Sendable, Equatable, CustomStringConvertible {
     case dependencyChanged(path: String, from: ContentDigest, to: ContentDigest)
     case dependencyAdded(path: String)
     case dependencyRemoved(path: String)
+    /// Only in `yard status`: the dependency is absent and no stage that will run produces it.
+    case dependencyMissing(path: String)
     case paramChanged(file: String, key: String, from: JSONValue?, to: JSONValue?)
     case outputMissing(path: String)
     case outputModified(path: String, from: ContentDigest, to: ContentDigest)
@@ -32,6 +34,7 @@ public enum StaleReason: Sendable, Equatable, CustomStringConvertible {
             return "dependency \(path) changed (\(Self.short(from)) → \(Self.short(to)))"
         case .dependencyAdded(let path): return "dependency \(path) is new"
         case .dependencyRemoved(let path): return "dependency \(path) was removed from the stage"
+        case .dependencyMissing(let path): return "dependency \(path) is missing (restore it, or run the stage that produces it)"
         case .paramChanged(let file, let key, let from, let to):
             let location = file == PipelineSpecLoader.defaultParamsFile ? key : "\(file):\(key)"
             return "param \(location) changed from \(from.map(YAMLText.display) ?? "unset") to \(to.map(YAMLText.display) ?? "unset")"
@@ -53,9 +56,8 @@ public enum StaleReason: Sendable, Equatable, CustomStringConvertible {
 
 /// Reading a stage's inputs as they are now, and comparing them with its lock entry.
 public enum StageStaleness {
-    /// The stage's parameter values now, from its parameter files (with sweep `overrides` applied).
-    public static func currentParams(of stage: StageSpec, repositoryRoot: String,
-                                     overrides: [String: JSONValue] = [:]) throws(YardError) -> [LockedParam] {
+    /// The stage's parameter values now, from its parameter files.
+    public static func currentParams(of stage: StageSpec, repositoryRoot: String) throws(YardError) -> [LockedParam] {
         var result: [LockedParam] = []
         var files: [String: ParamsFile] = [:]
         for dependency in stage.params {
@@ -66,22 +68,15 @@ public enum StageStaleness {
                 params = try ParamsFile.load(dependency.file, repositoryRoot: repositoryRoot)
                 files[dependency.file] = params
             }
-            if let keys = dependency.keys {
-                for key in keys {
-                    if dependency.file == PipelineSpecLoader.defaultParamsFile, let value = overrides[key] {
-                        result.append(LockedParam(file: dependency.file, key: key, value: value))
-                        continue
-                    }
-                    guard let value = params.value(at: key) else {
-                        throw .invalid("Stage '\(stage.name)' uses the parameter '\(key)', which '\(dependency.file)' no longer defines. Add it back or remove it from the stage's params in yard.yaml.")
-                    }
-                    result.append(LockedParam(file: dependency.file, key: key, value: value))
+            guard let keys = dependency.keys else {
+                for (key, value) in params.leaves { result.append(LockedParam(file: dependency.file, key: key, value: value)) }
+                continue
+            }
+            for key in keys {
+                guard let value = params.value(at: key) else {
+                    throw .invalid("Stage '\(stage.name)' uses the parameter '\(key)', which '\(dependency.file)' no longer defines. Add it back or remove it from the stage's params in yard.yaml.")
                 }
-            } else {
-                for (key, value) in params.leaves {
-                    let overridden = dependency.file == PipelineSpecLoader.defaultParamsFile ? overrides[key] : nil
-                    result.append(LockedParam(file: dependency.file, key: key, value: overridden ?? value))
-                }
+                result.append(LockedParam(file: dependency.file, key: key, value: value))
             }
         }
         return result

@@ -173,7 +173,7 @@ struct PipelineReproduceTests {
             #expect(lr >= 1e-4 && lr <= 1e-1)
             #expect((2...6).contains(depth))
         }
-        #expect(Set(first.points.map { YAMLDisplay.text($0[0].1) }).count > 10, "draws differ")
+        #expect(Set(first.points.map { ParamsFile.text(of: $0[0].1) }).count > 10, "draws differ")
         #expect(throws: YardError.self) { try SweepPlan.parse(["train.lr=uniform(0,1)"], sample: nil, seed: nil) }
         #expect(throws: YardError.self) { try SweepPlan.parse(["a=1", "a=2"], sample: nil, seed: nil) }
         #expect(throws: YardError.self) { try SweepPlan.parse(["novalue"], sample: nil, seed: nil) }
@@ -202,8 +202,8 @@ struct PipelineReproduceTests {
         for point in points {
             let values = Dictionary(point.values, uniquingKeysWith: { a, _ in a })
             let metrics = Dictionary(point.metrics, uniquingKeysWith: { a, _ in a })
-            #expect(metrics["acc"] == Double(YAMLDisplay.text(values["train.lr"]!)))
-            #expect(metrics["depth"] == Double(YAMLDisplay.text(values["train.depth"]!)))
+            #expect(metrics["acc"] == Double(ParamsFile.text(of: values["train.lr"]!)))
+            #expect(metrics["depth"] == Double(ParamsFile.text(of: values["train.depth"]!)))
         }
         let parents = recorder.runs.filter { $0.tags["yard.kind"] == "sweep" }
         #expect(parents.count == 1)
@@ -283,16 +283,5 @@ struct PipelineReproduceTests {
             return
         }
         #expect(String(decoding: try FileSystem.readFile(clone.root + "/model.txt"), as: UTF8.self) == "rows\nlr=0.5\n")
-    }
-}
-
-/// How a swept value reads (what the table and the params file show).
-enum YAMLDisplay {
-    static func text(_ value: JSONValue) -> String {
-        switch value {
-        case .number(let text), .string(let text): return text
-        case .bool(let flag): return flag ? "true" : "false"
-        default: return String(decoding: JSONWriter.bytes(value), as: UTF8.self)
-        }
     }
 }
