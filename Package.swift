@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .target(name: "YardCore"),
@@ -59,6 +60,13 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Yams", package: "Yams"),
         ]),
+        // Serving: model packages, the native ONNX evaluator (protobuf messages generated once and
+        // committed), request and response codecs, deployments and the prediction log. No HTTP.
+        .target(name: "YardServing", dependencies: [
+            "YardCore", "YardJSON", "YardStore", "YardBlobs",
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .target(name: "YardClient", dependencies: [
             "YardCore", "YardData", "YardPipelines",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -67,6 +75,7 @@ let package = Package(
         ]),
         .target(name: "YardServer", dependencies: [
             "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardBlobs", "YardTracking", "YardRegistry", "YardData",
+            "YardServing",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
@@ -74,13 +83,13 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "YardCLI", dependencies: [
-            "YardCore", "YardServer", "YardData", "YardClient", "YardPipelines",
+            "YardCore", "YardServer", "YardData", "YardClient", "YardPipelines", "YardServing",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "yard", dependencies: ["YardCLI"]),
         .testTarget(name: "YardTests", dependencies: [
-            "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardBlobs", "YardTracking", "YardRegistry", "YardServer", "YardData", "YardClient", "YardPipelines", "YardCLI",
+            "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardBlobs", "YardTracking", "YardRegistry", "YardServer", "YardData", "YardClient", "YardPipelines", "YardCLI", "YardServing",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]
