@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "YardJSON", targets: ["YardJSON"]),
         .library(name: "YardTracking", targets: ["YardTracking"]),
         .library(name: "YardData", targets: ["YardData"]),
+        .library(name: "YardServing", targets: ["YardServing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),

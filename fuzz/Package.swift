@@ -27,5 +27,7 @@ let package = Package(
                           swiftSettings: fuzzTarget),
         .executableTarget(name: "fuzz-data", dependencies: [.product(name: "YardData", package: "Modelyard")],
                           swiftSettings: fuzzTarget),
+        .executableTarget(name: "fuzz-onnx", dependencies: [.product(name: "YardServing", package: "Modelyard")],
+                          swiftSettings: fuzzTarget),
     ]
 )
