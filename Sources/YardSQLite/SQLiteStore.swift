@@ -41,6 +41,7 @@ public final class SQLiteStore: Sendable {
         registerTrackingMigrations(&migrator)
         registerRegistryMigrations(&migrator)
         registerDataMigrations(&migrator)
+        registerServingMigrations(&migrator)
         return migrator
     }
 
