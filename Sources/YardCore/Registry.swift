@@ -162,6 +162,9 @@ public enum HistoryAction: String, Sendable, CaseIterable, Codable, CustomString
     case renamed = "renamed"
     case modelDeleted = "model_deleted"
     case policySet = "policy_set"
+    /// A deployment serving the model was created, changed or deleted, swapped to another version, or
+    /// failed to load one (the detail says which).
+    case deploymentChanged = "deployment_changed"
 
     public var description: String { rawValue }
 }
