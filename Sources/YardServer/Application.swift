@@ -8,6 +8,7 @@ import YardBlobs
 import YardCore
 import YardData
 import YardRegistry
+import YardServing
 import YardSQLite
 import YardStore
 import YardTracking
@@ -33,6 +34,8 @@ public struct ServerComponents: Sendable {
     // Data versioning: the object store remotes push to, and the dataset registry.
     public let objects: ObjectCache
     public let datasets: any DatasetStore
+    /// Deployments, the prediction log and serving metrics.
+    public let serving: ServingComponents
     public let configuration: ServerConfiguration
 }
 
@@ -47,16 +50,23 @@ public func buildComponents(_ configuration: ServerConfiguration) throws -> Serv
     let proxy = try LocalArtifactStore(root: artifactRootPath)
     // A run's `file:` location is served only inside the server's own artifact folder.
     let artifacts = ArtifactRoots(proxy: proxy, localRoots: [artifactRootPath])
+    let tracking = TrackingService(store: store, defaultArtifactRoot: defaultArtifactRoot, artifactRootPath: proxy.root)
+    let registry = RegistryService(registry: store, tracking: store)
+    let metrics = PrometheusCollectorRegistry()
     return ServerComponents(
         databasePath: databasePath, artifactRoot: proxy.root, artifacts: artifacts, artifactFolder: proxy,
-        tracking: TrackingService(store: store, defaultArtifactRoot: defaultArtifactRoot, artifactRootPath: proxy.root),
+        tracking: tracking,
         loggedModels: LoggedModelService(registry: store, tracking: store),
-        registry: RegistryService(registry: store, tracking: store),
+        registry: registry,
         promotion: PromotionService(registry: store, tracking: store),
         lineage: LineageService(registry: store, tracking: store),
-        metrics: PrometheusCollectorRegistry(),
+        metrics: metrics,
         objects: try ObjectCache(root: configuration.absoluteDataDirectory + "/objects"),
         datasets: store,
+        serving: buildServingComponents(
+            catalog: ServingStoreCatalog(store: store), store: store, history: store,
+            source: RegistryModelSource(registry: registry, tracking: tracking, artifacts: artifacts),
+            metrics: metrics, settings: configuration.serving),
         configuration: configuration)
 }
 
@@ -77,8 +87,10 @@ public func buildRouter(_ components: ServerComponents) throws -> Router<YardReq
     router.get("/health") { _, _ in Response.text("OK") }
     router.get("/version") { _, _ in Response.text(mlflowCompatibleVersion) }
     router.get("/metrics") { _, _ in
-        Response.text(components.metrics.emitToString(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        components.serving.updateMetrics()
+        return Response.text(components.metrics.emitToString(), contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
+    ServingScoringRoutes(serving: components.serving, predictor: components.serving.predictor).register(on: router)
 
     let mlflow = MLflowRoutes(maxJSONBodyBytes: limits.mlflowJSONBytes)
     mlflow.addExperimentRoutes(components.tracking)
@@ -106,6 +118,7 @@ public func buildRouter(_ components: ServerComponents) throws -> Router<YardReq
     native.addOpenAPIRoute()
     ObjectRoutes(objects: components.objects, limits: limits).register(on: native.router)
     DatasetRoutes(store: components.datasets).register(on: native.router)
+    ServingDeploymentRoutes(serving: components.serving, maxJSONBodyBytes: limits.nativeJSONBytes).register(on: native.router)
     router.addRoutes(native.router, atPath: RouterPath(NativeRoutes.mountPath))
     return router
 }
@@ -128,6 +141,7 @@ public func buildApplication(
         router: router,
         server: .http1(configuration: .init(idleTimeout: idleTimeout)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "yard"),
+        services: components.serving.services,
         onServerRunning: { channel in
             // Uploads killed mid-way (kill -9) leave hidden temporary files. Sweeping the stale ones walks
             // the whole artifact tree, so it runs beside the server on the thread pool, not before it answers.

@@ -19,10 +19,12 @@ public struct ServerConfiguration: Sendable {
     /// Host header values the server answers (DNS-rebinding protection); nil = the bound address and the
     /// loopback names. `*` in the list accepts any host.
     public var allowedHosts: [String]?
+    /// Deployments: how often model URIs are re-resolved, the scoring body limit, the prediction log.
+    public var serving: ServingSettings
 
     public init(host: String = "127.0.0.1", port: Int = 5000, dataDirectory: String = "yard-data",
                 storeURI: String? = nil, artifactsURI: String? = nil, limits: BodyLimits = BodyLimits(),
-                idleTimeoutSeconds: Int = 60, allowedHosts: [String]? = nil) {
+                idleTimeoutSeconds: Int = 60, allowedHosts: [String]? = nil, serving: ServingSettings = ServingSettings()) {
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
@@ -31,6 +33,7 @@ public struct ServerConfiguration: Sendable {
         self.limits = limits
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.allowedHosts = allowedHosts
+        self.serving = serving
     }
 
     var absoluteDataDirectory: String {

@@ -50,11 +50,13 @@ public struct DeploymentSpec: Sendable, Equatable {
     /// Names go into URL paths (`/serving/{name}/invocations`) and metric labels, so they stay plain.
     public static func validateName(_ name: String) throws(YardError) {
         guard !name.isEmpty else { throw YardError.missingParameter("name") }
-        let allowed = name.unicodeScalars.allSatisfy { scalar in
-            (scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar))) || scalar == "-" || scalar == "_" || scalar == "."
+        func plain(_ byte: UInt8) -> Bool {
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
         }
-        guard allowed, name.count <= 128, name.first != ".", name.first != "-" else {
-            throw .invalid("Invalid deployment 'name' '\(name.prefix(200))': use 1 to 128 letters, digits, '-', '_' or '.', not starting with '.' or '-'.")
+        let bytes = Array(name.utf8)
+        guard bytes.count <= 64, let first = bytes.first, plain(first),
+              bytes.allSatisfy({ plain($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") }) else {
+            throw .invalid("Invalid deployment 'name' '\(name.prefix(200))': use 1 to 64 letters, digits, '-', '_' or '.', starting with a letter or digit.")
         }
     }
 }
