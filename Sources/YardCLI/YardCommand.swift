@@ -14,7 +14,8 @@ public struct YardCommand: AsyncParsableCommand {
               yard init && yard run && yard status
             """,
         subcommands: [ServerCommand.self, InitCommand.self, DataCommand.self, RunCommand.self, PipelineStatusCommand.self,
-                      DagCommand.self, ReproduceCommand.self, MetricsCommand.self, ImportCommand.self, ModelCommand.self, LineageCommand.self])
+                      DagCommand.self, ReproduceCommand.self, MetricsCommand.self, ImportCommand.self, ModelCommand.self, LineageCommand.self,
+                      PredictCommand.self])
 
     public init() {}
 
