@@ -80,6 +80,7 @@ struct PredictionLoggerTests {
         #expect(none == 0)
         #expect(all == 10_000)
         #expect(!logger.record(prediction(logger), sampleRate: .nan))
+        logger.noteSampledOut()
 
         await logger.flush()
         #expect(try await store.predictionCount(deployment: "tenth") == tenth)
@@ -87,7 +88,7 @@ struct PredictionLoggerTests {
         #expect(try await store.predictionCount(deployment: "all") == 10_000)
         let counters = logger.counters
         #expect(counters.logged == tenth + 10_000)
-        #expect(counters.sampledOut == 10_000 - tenth + 10_000 + 1)
+        #expect(counters.sampledOut == 10_000 - tenth + 10_000 + 2)
         #expect(counters.dropped == 0 && counters.failed == 0 && counters.pending == 0)
 
         // The decision depends on the id only, so a request's primary and shadow records go together.

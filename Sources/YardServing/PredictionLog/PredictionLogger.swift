@@ -104,6 +104,12 @@ public final class PredictionLogger: @unchecked Sendable {
         return accepted
     }
 
+    /// Counts a prediction the caller already decided not to log (with `PredictionSampler`, before
+    /// rendering its record), so `sampledOut` stays complete.
+    public func noteSampledOut() {
+        locked { totals.sampledOut += 1 }
+    }
+
     /// Writes everything enqueued so far (and prunes when a retention pass is due).
     public func flush() async {
         let pass: Task<Void, Never> = locked {
