@@ -16,19 +16,20 @@ struct PredictCommand: AsyncParsableCommand {
         commandName: "predict",
         abstract: "Predict a CSV or JSON lines file with an ONNX model (a local package or a registered model).",
         discussion: """
-            MODEL is an MLflow model folder with an onnx flavor, a bare .onnx file, or a registered model on
+            MODEL is an MLflow model folder with an onnx flavor, a bare .onnx file, or a registered model on \
             a tracking server: models:/<name>/<version>, models:/<name>@<alias>, runs:/<run_id>/<path>.
-            INPUT is a CSV file with a header row, or JSON lines (.jsonl, one object per row). Columns map to
-            the model's inputs as in the scoring API: signature order when the package has a signature,
+
+            INPUT is a CSV file with a header row, or JSON lines (.jsonl, one object per row). Columns map \
+            to the model's inputs as in the scoring API: signature order when the package has a signature, \
             else input names, else file order.
 
-            Output: CSV (one row per input row, prediction columns only; an [N, C] output or class
-            probabilities become <output>_<index-or-label> columns) or JSON lines (every output, full
+            Output is CSV (one row per input row, prediction columns only; an [N, C] output or class \
+            probabilities become <output>_<index-or-label> columns) or JSON lines (every output, full \
             precision), chosen by --format or the --out extension. Without --out, CSV goes to stdout.
 
             Examples:
               yard predict model/ data/test.csv --out predictions.csv
-              yard predict models:/churn@production big.csv --out scores.jsonl --tracking-uri http://127.0.0.1:5000
+              yard predict models:/churn@production big.csv -o scores.jsonl --tracking-uri http://127.0.0.1:5000
               yard predict model.onnx rows.jsonl --format jsonl --profile > out.jsonl
             """)
 

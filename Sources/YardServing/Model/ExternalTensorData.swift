@@ -15,7 +15,7 @@ enum ExternalTensorData {
             guard let location = entries["location"] else {
                 throw ModelPackageError(.invalidModel, "'\(file)': initializer '\(tensor.name)' is stored externally but names no location.")
             }
-            let sidePath = try ModelFiles.resolveInside(directory: directory, relative: location)
+            let sidePath = try ModelFiles.resolveInside(directory: directory, relative: location, what: "external data file of initializer '\(tensor.name)'")
             let sideBytes = try ModelFiles.read(sidePath, what: "external data file of initializer '\(tensor.name)'")
             let offset = entries["offset"].flatMap(Int.init) ?? 0
             let length = entries["length"].flatMap(Int.init) ?? (sideBytes.count - offset)

@@ -36,7 +36,7 @@ public struct ServableModel: Sendable {
             throw ModelPackageError(.notFound, "'\(path)' is a directory without an MLmodel file; pass an MLflow model directory (as written by mlflow.onnx.save_model) or the .onnx file itself.")
         }
         let manifest = try MLmodelManifest.parse(try ModelFiles.read(manifestPath, what: "MLmodel file"), path: manifestPath)
-        let modelFile = try ModelFiles.resolveInside(directory: path, relative: manifest.onnxDataPath)
+        let modelFile = try ModelFiles.resolveInside(directory: path, relative: manifest.onnxDataPath, what: "model file named by MLmodel's onnx flavor")
         let bytes = try ModelFiles.read(modelFile, what: "ONNX file named by the onnx flavor")
         let model = try compile(bytes, directory: path, file: modelFile)
         var description = "onnx flavor"
@@ -67,16 +67,16 @@ enum ModelFiles {
 
     /// `relative` joined to `directory`, refused when it is absolute, climbs with `..`, or resolves
     /// (through symlinks) to somewhere outside the directory.
-    static func resolveInside(directory: String, relative: String) throws(ModelPackageError) -> String {
+    static func resolveInside(directory: String, relative: String, what: String = "model file") throws(ModelPackageError) -> String {
         let components = relative.split(separator: "/", omittingEmptySubsequences: true)
         guard !relative.hasPrefix("/"), !relative.isEmpty, !components.contains("..") else {
-            throw ModelPackageError(.invalidPackage, "The model file '\(relative)' named in MLmodel must be a path inside the model directory, without '..'.")
+            throw ModelPackageError(.invalidPackage, "The \(what) '\(relative)' must be a path inside the model directory, without '..'.")
         }
         let joined = (directory as NSString).appendingPathComponent(relative)
         let root = URL(fileURLWithPath: directory).resolvingSymlinksInPath().standardizedFileURL.path
         let target = URL(fileURLWithPath: joined).resolvingSymlinksInPath().standardizedFileURL.path
         guard target.hasPrefix(root.hasSuffix("/") ? root : root + "/") else {
-            throw ModelPackageError(.invalidPackage, "The model file '\(relative)' named in MLmodel resolves to '\(target)', outside the model directory '\(root)'; packages may not point elsewhere.")
+            throw ModelPackageError(.invalidPackage, "The \(what) '\(relative)' resolves to '\(target)', outside the model directory '\(root)'; packages may not point elsewhere.")
         }
         return joined
     }
