@@ -162,7 +162,7 @@ struct DeploymentWatcherService: Service {
     let deployments: ServingDeployments
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown { await deployments.run() }
+        await cancelWhenGracefulShutdown { await deployments.run() }
     }
 }
 
@@ -171,6 +171,6 @@ struct PredictionLogService: Service {
 
     func run() async throws {
         // Cancelling run() makes it write what is buffered before returning.
-        try await cancelWhenGracefulShutdown { await logger.run() }
+        await cancelWhenGracefulShutdown { await logger.run() }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import NIOPosix
 import YardCore
 import YardServing
@@ -106,7 +107,13 @@ struct ServingScoringRoutes {
             let buffer = try await request.collectBody(upTo: limit)
             return Array(buffer.readableBytesView)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw YardError(.contentTooLarge, "The request body is larger than the serving limit of \(limit) bytes; send fewer rows per request or raise the limit (--max-request-size).")
+            throw tooLarge(limit)
+        } catch is NIOTooManyBytesError {
+            throw tooLarge(limit)
         }
+    }
+
+    static func tooLarge(_ limit: Int) -> YardError {
+        YardError(.contentTooLarge, "The request body is larger than the serving limit of \(limit) bytes; send fewer rows per request or raise the limit (--max-request-size).")
     }
 }

@@ -203,9 +203,12 @@ public final class Deployment<Package: Sendable>: @unchecked Sendable {
         }
     }
 
-    func recordFailure(role: DeploymentRole, uri: String, message: String, identity: String?, now: Date) {
+    /// Returns false when the same failure was already recorded (so it is reported once, not every poll).
+    @discardableResult
+    func recordFailure(role: DeploymentRole, uri: String, message: String, identity: String?, now: Date) -> Bool {
         lock.withLock {
-            guard var slot = slots[role], slot.uri == uri else { return }
+            guard var slot = slots[role], slot.uri == uri else { return false }
+            let repeated = slot.lastError == message
             slot.lastError = message
             slot.lastErrorAt = now
             if let identity {
@@ -213,6 +216,7 @@ public final class Deployment<Package: Sendable>: @unchecked Sendable {
                 slot.failedAt = now
             }
             slots[role] = slot
+            return !repeated
         }
     }
 }

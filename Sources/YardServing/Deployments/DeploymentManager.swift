@@ -152,8 +152,9 @@ public final class DeploymentManager<Loader: ModelPackageLoader>: Sendable {
             resolved = try await source.resolve(ModelReference(parsing: uri))
         } catch {
             let message = "cannot resolve \(uri): \(Self.describe(error))"
-            deployment.recordFailure(role: role, uri: uri, message: message, identity: nil, now: Date())
-            events(DeploymentEvent(kind: .resolveFailed, deployment: deployment.name, role: role, message: message))
+            if deployment.recordFailure(role: role, uri: uri, message: message, identity: nil, now: Date()) {
+                events(DeploymentEvent(kind: .resolveFailed, deployment: deployment.name, role: role, message: message))
+            }
             return
         }
         guard let plan = deployment.plan(role: role, uri: uri, resolved: resolved, retryAfter: options.retryFailedAfter, now: Date()) else {
