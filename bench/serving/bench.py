@@ -572,8 +572,13 @@ def render(results: dict, args, shorts: list[str], workers: list[int], started: 
         for key in [f"mlflow-{w}" for w in workers] + ["yard", "yard-serve"]:
             figures = closed.get((short, key))
             if figures:
-                name = {"yard": "yard server deployment", "yard-serve": "yard serve"}.get(
-                    key, "mlflow models serve, " + ("1 worker" if key == "mlflow-1" else f"{key.split('-')[1]} workers"))
+                if key == "yard":
+                    name = "yard server deployment"
+                elif key == "yard-serve":
+                    name = "yard serve"
+                else:
+                    count = int(key.split("-")[1])
+                    name = f"mlflow models serve, {count} worker{'s' if count > 1 else ''}"
                 lines.append(f"| {MODEL_TITLES[short]} | {name} | {figures['rps']:,.0f} | "
                              f"{figures['p50_us'] / 1000:.3f} | {figures['p99_us'] / 1000:.3f} | {figures['errors']} |")
     lines += ["", "| model | yard req/s ÷ best mlflow | mlflow p50 ÷ yard p50 | mlflow p99 ÷ yard p99 | "
