@@ -186,6 +186,12 @@ struct ScoringRequestTests {
         }
     }
 
+    @Test func csvByteOrderMarkIsSkipped() throws {
+        var reader = CSVReader()
+        let records = try reader.feed([0xEF, 0xBB] + [0xBF] + Array("age,b\n1,2\n".utf8))
+        #expect(records.map(\.fields) == [["age", "b"], ["1", "2"]])
+    }
+
     @Test func csvCellsTypeLikePandas() {
         #expect(CSVReader.cell("") == .null)
         #expect(CSVReader.cell("NA") == .null)

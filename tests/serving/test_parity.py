@@ -250,6 +250,10 @@ def test_json_lines_input(tmp_path):
     rows = read_jsonl(tmp_path / "out.jsonl")
     expected = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"X": X_TEST[:50]})[0]
     np.testing.assert_allclose([r["variable"] for r in rows], expected.ravel(), rtol=TOLERANCE, atol=TOLERANCE)
+    with open(tmp_path / "bad.jsonl", "w") as f:
+        f.write('{"f0": 1, "f1": 2, "f2": 3, "f3": 4}\n\n[1, 2, 3, 4]\n')
+    result = yard("predict", str(path), str(tmp_path / "bad.jsonl"), check=False)
+    assert result.returncode != 0 and "bad.jsonl line 3 must be a JSON object" in result.stderr, result.stderr
 
 
 def test_bad_cell_names_row_and_column(tmp_path):

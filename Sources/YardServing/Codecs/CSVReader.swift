@@ -13,6 +13,9 @@ public struct CSVReader: Sendable {
     /// 1-based line of the record being read, for error messages.
     public private(set) var line = 1
     private var recordLine = 1
+    /// How much of a leading UTF-8 byte order mark (as Excel writes) has been skipped; -1 once past it.
+    private var byteOrderMarkMatched = 0
+    private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
 
     public init() {}
 
@@ -20,6 +23,17 @@ public struct CSVReader: Sendable {
     public mutating func feed(_ bytes: some Sequence<UInt8>) throws(CodecError) -> [(line: Int, fields: [String])] {
         var completed: [(line: Int, fields: [String])] = []
         for byte in bytes {
+            if byteOrderMarkMatched >= 0 {
+                if byte == Self.byteOrderMark[byteOrderMarkMatched] {
+                    byteOrderMarkMatched += 1
+                    if byteOrderMarkMatched == Self.byteOrderMark.count { byteOrderMarkMatched = -1 }
+                    continue
+                }
+                // Not a mark after all: the bytes matched so far are content.
+                field.append(contentsOf: Self.byteOrderMark[..<byteOrderMarkMatched])
+                if byteOrderMarkMatched > 0 { fieldStarted = true }
+                byteOrderMarkMatched = -1
+            }
             if inQuotes {
                 if quotePending {
                     quotePending = false
