@@ -90,7 +90,9 @@ public func buildRouter(_ components: ServerComponents) throws -> Router<YardReq
         components.serving.updateMetrics()
         return Response.text(components.metrics.emitToString(), contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
-    ServingScoringRoutes(serving: components.serving, predictor: components.serving.predictor).register(on: router)
+    let scoring = ServingScoringRoutes(serving: components.serving, predictor: components.serving.predictor)
+    scoring.register(on: router)
+    ServingInferenceRoutes(serving: components.serving, scoring: scoring).register(on: router)
 
     let mlflow = MLflowRoutes(maxJSONBodyBytes: limits.mlflowJSONBytes)
     mlflow.addExperimentRoutes(components.tracking)

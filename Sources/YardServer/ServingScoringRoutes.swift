@@ -62,7 +62,13 @@ struct ServingScoringRoutes {
             } catch {
                 throw DeploymentPredictor.yardError(error)
             }
-            let outcome = try await predict(deployment, routed, rows: input.rowCount) { model throws(CodecError) in try model.feeds(for: input) }
+            let feeds: ModelFeeds
+            do {
+                feeds = try routed.model.package.feeds(for: input)
+            } catch {
+                throw DeploymentPredictor.yardError(error)
+            }
+            let outcome = try await predict(deployment, routed, feeds: feeds) { model throws(CodecError) in try model.feeds(for: input) }
             let bytes = ScoringCodec.render(outputs: outcome.outputs, for: input)
             serving.metrics.request(labels, outcome: .ok, elapsed: ContinuousClock.now - start)
             return Self.answer(bytes, outcome)
@@ -73,14 +79,14 @@ struct ServingScoringRoutes {
     }
 
     /// Runs the prediction inline for small requests, on the thread pool for large ones.
-    func predict(_ deployment: ServingDeployment, _ routed: (role: DeploymentRole, model: LoadedModel<ServableModel>), rows: Int,
-                 makeFeeds: @escaping @Sendable (ServableModel) throws(CodecError) -> ModelFeeds) async throws -> PredictionOutcome {
+    func predict(_ deployment: ServingDeployment, _ routed: (role: DeploymentRole, model: LoadedModel<ServableModel>), feeds: ModelFeeds,
+                 shadowFeeds: @escaping @Sendable (ServableModel) throws(CodecError) -> ModelFeeds) async throws -> PredictionOutcome {
         let predictor = self.predictor
-        if rows <= Self.inlineRowLimit {
-            return try predictor.predict(on: deployment, routed: routed, makeFeeds: makeFeeds)
+        if feeds.rows <= Self.inlineRowLimit {
+            return try predictor.predict(on: deployment, routed: routed, feeds: feeds, shadowFeeds: shadowFeeds)
         }
         return try await NIOThreadPool.singleton.runIfActive {
-            try predictor.predict(on: deployment, routed: routed, makeFeeds: makeFeeds)
+            try predictor.predict(on: deployment, routed: routed, feeds: feeds, shadowFeeds: shadowFeeds)
         }
     }
 

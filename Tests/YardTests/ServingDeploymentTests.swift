@@ -300,4 +300,66 @@ struct ServingDeploymentTests {
             #expect(text.contains(#"yard_serving_prediction_confidence_ratio_count{deployment="c",model="c",version="1"} 3"#))
         }
     }
+
+    @Test func inferenceProtocolV2() async throws {
+        let server = try ServingTestServer()
+        let v1 = try await server.register("m", fixture: "linear_v1.onnx")
+        let v2 = try await server.register("m", fixture: "linear_v2.onnx")
+        try await server.application.test(.router) { client in
+            #expect(try await client.call(.get, "/v2/health/live").json["live"] == .bool(true))
+            #expect(try await client.call(.get, "/v2").json["name"] == .string("modelyard"))
+            _ = try await client.call(.post, "/api/v1/deployments", """
+                {"name": "d", "model_uri": "models:/m/\(v1)", "canary_uri": "models:/m/\(v2)", "canary_share": 0}
+                """)
+            let ready = try await client.call(.get, "/v2/health/ready")
+            #expect(ready.status == 200)
+            #expect(ready.json["ready"] == .bool(true))
+
+            let metadata = try await client.call(.get, "/v2/models/d")
+            #expect(metadata.status == 200)
+            #expect(metadata.json["versions"] == .array([.string("1"), .string("2")]))
+            #expect(metadata.json["inputs"] == .array([.object([("name", .string("X")), ("datatype", .string("FP32")),
+                                                                ("shape", .array([.number("-1"), .number("2")]))])]))
+            #expect(try await client.call(.get, "/v2/models/d/ready").json["ready"] == .bool(true))
+            #expect(try await client.call(.get, "/v2/models/d/versions/2/ready").json["ready"] == .bool(true))
+            let absent = try await client.call(.get, "/v2/models/d/versions/7/ready")
+            #expect(absent.status == 503)
+
+            let request = #"{"id": "r1", "inputs": [{"name": "X", "shape": [2, 2], "datatype": "FP32", "data": [1, 2, 3, 4]}]}"#
+            let inferred = try await client.call(.post, "/v2/models/d/infer", request)
+            #expect(inferred.status == 200)
+            #expect(inferred.header("x-model-version") == "1")
+            #expect(inferred.json["id"] == .string("r1"))
+            #expect(inferred.json["model_version"] == .string("1"))
+            #expect(inferred.json["outputs"]?.firstOutputData == [5, 11])
+
+            // A version in the path picks the role serving it, here the canary that takes no traffic.
+            let pinned = try await client.call(.post, "/v2/models/d/versions/2/infer", request)
+            #expect(pinned.header("x-model-version") == "2")
+            #expect(pinned.json["outputs"]?.firstOutputData == [55, 115])
+
+            let errors: [(String, String, String?, Int)] = [
+                ("/v2/models/d/infer", "{", "application/json", 400),
+                ("/v2/models/d/infer", #"{"inputs": [{"name": "X", "shape": [1, 3], "datatype": "FP32", "data": [1, 2, 3]}]}"#, "application/json", 400),
+                ("/v2/models/d/infer", #"{"inputs": [{"name": "X", "shape": [1, 2], "datatype": "BYTES", "data": ["a", "b"]}]}"#, "application/json", 400),
+                ("/v2/models/d/infer", request, "text/plain", 415),
+                ("/v2/models/nope/infer", request, "application/json", 404),
+                ("/v2/models/d/versions/9/infer", request, "application/json", 404),
+            ]
+            for (uri, body, type, status) in errors {
+                let answer = try await client.call(.post, uri, body, contentType: type)
+                #expect(answer.status == status, "\(uri) \(body.prefix(60)) → \(answer.status)")
+                guard case .string(let message)? = answer.json["error"] else { Issue.record("no error for \(body.prefix(60))"); continue }
+                #expect(!message.isEmpty)
+            }
+        }
+    }
+}
+
+extension JSONValue {
+    /// The `data` of the first output of a v2 response, as numbers.
+    var firstOutputData: [Double]? {
+        guard case .array(let outputs) = self, case .array(let data)? = outputs.first?["data"] else { return nil }
+        return data.compactMap { if case .number(let text) = $0 { return Double(text) } else { return nil } }
+    }
 }

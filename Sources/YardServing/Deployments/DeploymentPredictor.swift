@@ -44,16 +44,12 @@ public struct DeploymentPredictor: Sendable {
         return chosen
     }
 
-    /// Predicts with the routed model. `makeFeeds` turns the request into the model's inputs; it runs
-    /// again for the shadow model, whose inputs may differ. Bad input is a 400 naming what is wrong.
+    /// Predicts with the routed model on `feeds` (the request turned into its inputs). `shadowFeeds`
+    /// builds the shadow model's inputs from the same request, after the answer; it is not called when
+    /// there is no shadow. A request the model refuses is a 400 naming what is wrong.
     public func predict(on deployment: Deployment<ServableModel>, routed: (role: DeploymentRole, model: LoadedModel<ServableModel>),
-                        makeFeeds: @escaping @Sendable (ServableModel) throws(CodecError) -> ModelFeeds) throws(YardError) -> PredictionOutcome {
-        let feeds: ModelFeeds
-        do {
-            feeds = try makeFeeds(routed.model.package)
-        } catch {
-            throw Self.yardError(error)
-        }
+                        feeds: ModelFeeds,
+                        shadowFeeds: @escaping @Sendable (ServableModel) throws(CodecError) -> ModelFeeds) throws(YardError) -> PredictionOutcome {
         let start = ContinuousClock.now
         let outputs: [(name: String, value: Value)]
         do {
@@ -70,7 +66,7 @@ public struct DeploymentPredictor: Sendable {
                                       summary: PredictionSummary.of(outputs)))
         log(outcome, deployment: deployment)
         if let shadow = deployment.model(for: .shadow) {
-            runShadow(shadow, id: id, deployment: deployment, makeFeeds: makeFeeds)
+            runShadow(shadow, id: id, deployment: deployment, makeFeeds: shadowFeeds)
         }
         return outcome
     }
@@ -80,7 +76,7 @@ public struct DeploymentPredictor: Sendable {
         let rate = deployment.logSampleRate
         // Rendering the rows costs more than the sampling decision, so decide first.
         guard PredictionSampler.keeps(id: outcome.id, rate: rate) else {
-            logger.record(Self.placeholder(outcome.id, deployment.name), sampleRate: 0)
+            logger.noteSampledOut()
             return
         }
         logger.record(Self.record(id: outcome.id, deployment: deployment.name, role: outcome.role, model: outcome.model,
@@ -118,12 +114,6 @@ public struct DeploymentPredictor: Sendable {
                                 timestamp: Identifiers.nowMillis(), latencyMicros: micros,
                                 inputs: String(decoding: JSONWriter.bytes(inputs), as: UTF8.self),
                                 outputs: String(decoding: JSONWriter.bytes(answers), as: UTF8.self), rows: rows)
-    }
-
-    /// Counted as sampled out by the logger without rendering anything.
-    static func placeholder(_ id: String, _ deployment: String) -> PredictionRecord {
-        PredictionRecord(id: id, deployment: deployment, modelName: "", modelVersion: "", role: "", timestamp: 0,
-                         latencyMicros: 0, inputs: "", outputs: "", rows: 0)
     }
 
     public static func yardError(_ error: CodecError) -> YardError {
