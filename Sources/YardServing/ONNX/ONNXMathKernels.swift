@@ -10,7 +10,7 @@ struct MatMulKernel: ONNXKernel {
         let bRows = b.shape[0]
         let n = b.rank == 2 ? b.shape[1] : 1
         guard k == bRows else { throw InferenceError(.invalidInput, "MatMul shapes \(a.shape) and \(b.shape) do not line up") }
-        let m = a.count / Swift.max(k, 1)
+        let m = a.shape.dropLast().reduce(1, *)
         var shape = Array(a.shape.dropLast())
         if b.rank == 2 { shape.append(n) }
         switch (a.elements, b.elements) {

@@ -81,6 +81,7 @@ struct ConcatKernel: ONNXKernel {
         for index in inputs.indices { tensors.append(try tensor(inputs, index)) }
         guard let first = tensors.first else { throw InferenceError(.invalidInput, "Concat has no inputs") }
         let rank = first.rank
+        guard rank >= 1 else { throw InferenceError(.invalidInput, "Concat cannot join scalars") }
         let resolved = try normalizedAxis(axis, rank: rank, "Concat")
         var shape = first.shape
         shape[resolved] = 0

@@ -82,7 +82,8 @@ enum ONNXTypes {
         }
         func rawValues<T>(_ data: Data, as: T.Type) throws(InferenceError) -> [T] {
             let width = MemoryLayout<T>.size
-            guard data.count == count * width else {
+            let (bytes, overflow) = count.multipliedReportingOverflow(by: width)
+            guard !overflow, data.count == bytes else {
                 throw InferenceError(.invalidModel, "\(context) has dimensions \(proto.dims) (\(count) elements of \(width) bytes) but raw_data holds \(data.count) bytes")
             }
             return data.withUnsafeBytes { bytes in
@@ -120,7 +121,8 @@ enum ONNXTypes {
         func fromRaw<T: BinaryInteger>(_ type: T.Type) throws(InferenceError) -> [Int64] {
             guard let raw else { return [] }
             let width = MemoryLayout<T>.size
-            guard raw.count == count * width else {
+            let (bytes, overflow) = count.multipliedReportingOverflow(by: width)
+            guard !overflow, raw.count == bytes else {
                 throw InferenceError(.invalidModel, "\(context) has dimensions \(proto.dims) (\(count) elements of \(width) bytes) but raw_data holds \(raw.count) bytes")
             }
             return raw.withUnsafeBytes { bytes in
