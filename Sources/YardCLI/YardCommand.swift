@@ -15,6 +15,8 @@ public struct YardCommand: AsyncParsableCommand {
             """,
         subcommands: [ServerCommand.self, InitCommand.self, DataCommand.self, RunCommand.self, PipelineStatusCommand.self,
                       DagCommand.self, ReproduceCommand.self, MetricsCommand.self, ImportCommand.self, ModelCommand.self, LineageCommand.self,
+                      ServeCommand.self,
+                      DeployCommand.self,
                       PredictCommand.self])
 
     public init() {}
