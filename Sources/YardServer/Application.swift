@@ -117,7 +117,8 @@ public func buildRouter(_ components: ServerComponents) throws -> Router<YardReq
 
     let native = NativeRoutes(maxJSONBodyBytes: limits.nativeJSONBytes)
     native.addModelRoutes(promotion: components.promotion, lineage: components.lineage)
-    native.addOpenAPIRoute()
+    // The document served includes the deployments API (ServingOpenAPI adds it to OpenAPIDocument's).
+    ServingOpenAPI.addRoute(to: native)
     ObjectRoutes(objects: components.objects, limits: limits).register(on: native.router)
     DatasetRoutes(store: components.datasets).register(on: native.router)
     ServingDeploymentRoutes(serving: components.serving, maxJSONBodyBytes: limits.nativeJSONBytes).register(on: native.router)

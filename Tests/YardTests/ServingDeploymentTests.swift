@@ -301,6 +301,20 @@ struct ServingDeploymentTests {
         }
     }
 
+    @Test func openAPIDocumentIncludesDeployments() async throws {
+        let server = try ServingTestServer()
+        try await server.application.test(.router) { client in
+            let document = try await client.call(.get, "/api/v1/openapi.json").json
+            #expect(document["openapi"] != nil)
+            for path in ["/api/v1/deployments", "/api/v1/deployments/{deployment}", "/api/v1/deployments/{deployment}/labels",
+                         "/api/v1/deployments/{deployment}/predictions"] {
+                #expect(document["paths"]?[path] != nil, "\(path)")
+            }
+            #expect(document["paths"]?["/api/v1/models/{name}/policy"] != nil)
+            #expect(document["components"]?["schemas"]?["Deployment"] != nil)
+        }
+    }
+
     @Test func inferenceProtocolV2() async throws {
         let server = try ServingTestServer()
         let v1 = try await server.register("m", fixture: "linear_v1.onnx")
