@@ -10,7 +10,8 @@ enum ServingOpenAPI {
         "get": {
           "summary": "List deployments with their status",
           "responses": {"200": {"description": "Deployments", "content": {"application/json": {"schema": {
-            "type": "object", "properties": {"deployments": {"type": "array", "items": {"$ref": "#/components/schemas/Deployment"}}}}}}}}
+            "type": "object", "properties": {"deployments": {"type": "array", "items": {"$ref": "#/components/schemas/Deployment"}}}}}}},
+            "4XX": {"$ref": "#/components/responses/Error"}}
         },
         "post": {
           "summary": "Create a deployment and load its models",
@@ -26,7 +27,7 @@ enum ServingOpenAPI {
           "responses": {
             "200": {"description": "The deployment (ready false and last_load_error set when its model did not load)", "content": {"application/json": {"schema": {
               "type": "object", "properties": {"deployment": {"$ref": "#/components/schemas/Deployment"}}}}}},
-            "400": {"$ref": "#/components/responses/Error"}}
+            "4XX": {"$ref": "#/components/responses/Error"}}
         }
       },
       "/api/v1/deployments/{deployment}": {
@@ -35,7 +36,7 @@ enum ServingOpenAPI {
           "summary": "A deployment's status: serving, canary and shadow versions, last load error",
           "responses": {"200": {"description": "The deployment", "content": {"application/json": {"schema": {
             "type": "object", "properties": {"deployment": {"$ref": "#/components/schemas/Deployment"}}}}}},
-            "404": {"$ref": "#/components/responses/Error"}}
+            "4XX": {"$ref": "#/components/responses/Error"}}
         },
         "patch": {
           "summary": "Change a deployment (absent fields stay; null removes the canary or the shadow)",
@@ -47,12 +48,12 @@ enum ServingOpenAPI {
               "log_sample_rate": {"type": "number", "minimum": 0, "maximum": 1}}}}}},
           "responses": {"200": {"description": "The deployment", "content": {"application/json": {"schema": {
             "type": "object", "properties": {"deployment": {"$ref": "#/components/schemas/Deployment"}}}}}},
-            "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+            "4XX": {"$ref": "#/components/responses/Error"}}
         },
         "delete": {
           "summary": "Delete a deployment (its prediction log is kept)",
           "responses": {"200": {"description": "Deleted", "content": {"application/json": {"schema": {"type": "object"}}}},
-            "404": {"$ref": "#/components/responses/Error"}}
+            "4XX": {"$ref": "#/components/responses/Error"}}
         }
       },
       "/api/v1/deployments/{deployment}/labels": {
@@ -65,7 +66,7 @@ enum ServingOpenAPI {
               "properties": {"prediction_id": {"type": "string"}, "label": {}}}}}}}}},
           "responses": {"200": {"description": "How many ids matched", "content": {"application/json": {"schema": {
             "type": "object", "properties": {"received": {"type": "integer"}, "matched": {"type": "integer"}}}}}},
-            "400": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}
+            "4XX": {"$ref": "#/components/responses/Error"}}
         }
       },
       "/api/v1/deployments/{deployment}/predictions": {
@@ -81,7 +82,7 @@ enum ServingOpenAPI {
             {"name": "labeled_only", "in": "query", "schema": {"type": "boolean"}}],
           "responses": {"200": {"description": "A page of predictions", "content": {"application/json": {"schema": {
             "type": "object", "properties": {"predictions": {"type": "array", "items": {"type": "object"}}, "next_page_token": {"type": "string"}}}}}},
-            "400": {"$ref": "#/components/responses/Error"}}
+            "4XX": {"$ref": "#/components/responses/Error"}}
         }
       }
     }
