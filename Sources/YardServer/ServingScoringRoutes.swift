@@ -120,6 +120,6 @@ struct ServingScoringRoutes {
     }
 
     static func tooLarge(_ limit: Int) -> YardError {
-        YardError(.contentTooLarge, "The request body is larger than the serving limit of \(limit) bytes; send fewer rows per request or raise the limit (--max-request-size).")
+        YardError(.contentTooLarge, "The request body is larger than the serving limit of \(limit) bytes; send fewer rows per request (the limit is ServingSettings.maxRequestBytes; `yard serve --max-request-size` sets it).")
     }
 }
