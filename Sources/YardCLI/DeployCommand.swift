@@ -12,7 +12,7 @@ struct DeployCommand: AsyncParsableCommand {
 
             Examples:
               yard deploy create churn models:/churn@prod
-              yard deploy create churn models:/churn@prod --canary-uri models:/churn@challenger --canary-share 0.1
+              yard deploy update churn --canary-uri models:/churn/8 --canary-share 0.1
               yard deploy update churn --shadow-uri models:/churn/7
               yard deploy update churn --no-canary
               yard deploy list
@@ -60,7 +60,7 @@ struct DeployCreateCommand: AsyncParsableCommand {
         discussion: """
             Examples:
               yard deploy create churn models:/churn@prod
-              yard deploy create churn models:/churn@prod --canary-uri models:/churn/8 --canary-share 0.05 --log-sample-rate 0.1
+              yard deploy create churn models:/churn@prod --log-sample-rate 0.1
             """)
 
     @Argument(help: "Deployment name: letters, digits, '-', '_' or '.', at most 64.") var name: String
