@@ -138,6 +138,9 @@ struct PredictCommand: AsyncParsableCommand {
             let perRow = Double(totals.evaluatorNanoseconds) / 1000 / Double(totals.rows)
             Console.error(String(format: "evaluator: %.3f µs per row (%d rows in %d chunks; evaluator time summed over %d parallel workers: %.1f ms; excludes reading, parsing and writing)",
                                  perRow, totals.rows, totals.chunks, parallelism, Double(totals.evaluatorNanoseconds) / 1e6))
+            if let median = totals.medianChunkNanosecondsPerRow, totals.chunks > 1 {
+                Console.error(String(format: "evaluator: median chunk %.3f µs per row (chunks of up to %d rows)", median / 1000, chunkRows))
+            }
         }
     }
 
@@ -332,11 +335,21 @@ struct PredictionTotals {
     var rows = 0
     var chunks = 0
     var evaluatorNanoseconds: UInt64 = 0
+    /// Each chunk's evaluator time per row, for a median that a chunk descheduled mid-call cannot skew.
+    var chunkNanosecondsPerRow: [Double] = []
 
     mutating func add(_ result: ChunkResult) {
         rows += result.rows
         chunks += 1
         evaluatorNanoseconds += result.evaluatorNanoseconds
+        if result.rows > 0 { chunkNanosecondsPerRow.append(Double(result.evaluatorNanoseconds) / Double(result.rows)) }
+    }
+
+    var medianChunkNanosecondsPerRow: Double? {
+        guard !chunkNanosecondsPerRow.isEmpty else { return nil }
+        let sorted = chunkNanosecondsPerRow.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 }
 

@@ -202,6 +202,9 @@ final class CompiledForest: @unchecked Sendable {
         }
     }
 
+    /// Rows walked through one tree before moving to the next.
+    private static let rowBlock = 64
+
     /// Aggregated scores, rows × targets, in the score type `S` (float when the model's weights are
     /// float, so sums round as onnxruntime's do). `input` is rows × width with width > maxFeature.
     func scores<X: BinaryFloatingPoint, S: BinaryFloatingPoint>(
@@ -224,24 +227,39 @@ final class CompiledForest: @unchecked Sendable {
         var seen = [Bool](repeating: false, count: targets)
         out.withUnsafeMutableBufferPointer { out in
             guard let outBase = out.baseAddress else { return }
+            if aggregate == .sum || aggregate == .average {
+                // Tree by tree over a block of rows, so one tree's nodes stay in cache while the block
+                // walks it (row by row would stream the whole forest through the cache for every row).
+                // Each row still adds its trees' votes in tree order, so sums round as before.
+                var blockStart = 0
+                while blockStart < rows {
+                    let blockEnd = min(blockStart + Self.rowBlock, rows)
+                    for root in roots {
+                        for r in blockStart..<blockEnd {
+                            let n = leaf(root, base + r * width, thresholds)
+                            let scores = outBase + r * targets
+                            var v = Int(voteStarts[n])
+                            let end = Int(voteEnds[n])
+                            while v < end {
+                                scores[Int(voteTargets[v])] += weights[v]
+                                v += 1
+                            }
+                        }
+                    }
+                    blockStart = blockEnd
+                }
+                if aggregate == .average, !roots.isEmpty {
+                    let count = S(roots.count)
+                    for i in 0..<(rows * targets) { outBase[i] /= count }
+                }
+                return
+            }
             for r in 0..<rows {
                 let row = base + r * width
                 let scores = outBase + r * targets
                 switch aggregate {
                 case .sum, .average:
-                    for root in roots {
-                        let n = leaf(root, row, thresholds)
-                        var v = Int(voteStarts[n])
-                        let end = Int(voteEnds[n])
-                        while v < end {
-                            scores[Int(voteTargets[v])] += weights[v]
-                            v += 1
-                        }
-                    }
-                    if aggregate == .average, !roots.isEmpty {
-                        let count = S(roots.count)
-                        for t in 0..<targets { scores[t] /= count }
-                    }
+                    break
                 case .min, .max:
                     for t in 0..<targets { seen[t] = false }
                     for root in roots {

@@ -27,25 +27,42 @@ enum ClassLabels: Sendable {
     }
 }
 
-/// scores = X · Wᵀ + b for a row-major [N, F] input and class-major [C, F] coefficients.
-func linearScores(_ x: [Float], rows: Int, width: Int, coefficients: [Float], intercepts: [Float], outputs: Int) -> [Float] {
-    var scores = [Float](repeating: 0, count: rows * outputs)
-    x.withUnsafeBufferPointer { x in
+/// scores = X · Wᵀ + b for a row-major [N, F] input and class-major [C, F] coefficients, written
+/// `stride` apart per row starting at `out` (a classifier with one coefficient row leaves room for the
+/// complementary score).
+func linearScores(_ x: Tensor, _ what: String, rows: Int, width: Int, coefficients: [Float], intercepts: [Float],
+                  outputs: Int, stride: Int, into out: UnsafeMutablePointer<Float>) throws(InferenceError) {
+    func score(_ x: UnsafePointer<Float>) {
         coefficients.withUnsafeBufferPointer { w in
-            scores.withUnsafeMutableBufferPointer { out in
+            intercepts.withUnsafeBufferPointer { b in
+                guard let w = w.baseAddress else { return }
+                let bias = b.isEmpty ? nil : b.baseAddress
+                if stride == outputs {
+                    denseRowsTimesTransposed(x, rows: rows, depth: width, w, columns: outputs, bias: bias, into: out)
+                    return
+                }
                 for r in 0..<rows {
-                    let row = r * width
+                    let row = x + r * width
                     for c in 0..<outputs {
-                        var sum: Float = 0
-                        let weights = c * width
-                        for f in 0..<width { sum += x[row + f] * w[weights + f] }
-                        out[r * outputs + c] = sum + (intercepts.isEmpty ? 0 : intercepts[c])
+                        out[r * stride + c + (stride - outputs)] = denseDot(row, w + c * width, width) + (bias?[c] ?? 0)
                     }
                 }
             }
         }
     }
-    return scores
+    guard rows > 0, width > 0 else {
+        // No features: every score is its intercept.
+        for r in 0..<rows {
+            for c in 0..<outputs { out[r * stride + c + (stride - outputs)] = intercepts.isEmpty ? 0 : intercepts[c] }
+        }
+        return
+    }
+    if case .float(let values) = x.elements {
+        values.withUnsafeBufferPointer { if let base = $0.baseAddress { score(base) } }
+    } else {
+        let values = try x.floatValues(what)
+        values.withUnsafeBufferPointer { if let base = $0.baseAddress { score(base) } }
+    }
 }
 
 struct LinearClassifierKernel: ONNXKernel {
@@ -58,37 +75,49 @@ struct LinearClassifierKernel: ONNXKernel {
     func run(_ inputs: [Value?]) throws(InferenceError) -> [Value] {
         let x = try tensor(inputs, 0)
         let layout = RowLayout(x.shape)
+        let rows = layout.rows
         let width = coefficients.count / classes
         guard layout.width == width else {
             throw InferenceError(.invalidInput, "LinearClassifier expects \(width) features per row, got \(layout.width)")
         }
-        var scores = linearScores(try x.floatValues("LinearClassifier input"), rows: layout.rows, width: width,
-                                  coefficients: coefficients, intercepts: intercepts, outputs: classes)
-        var winners = [Int](repeating: 0, count: layout.rows)
-        if classes == 1 {
-            // One coefficient row for two labels: the row scores the positive class.
-            var pairs = [Float](repeating: 0, count: layout.rows * 2)
-            for r in 0..<layout.rows {
-                let s = scores[r]
-                winners[r] = s > 0 ? 1 : 0
-                if transform == .logistic {
-                    pairs[2 * r] = logisticScore(-s); pairs[2 * r + 1] = logisticScore(s)
-                } else {
-                    pairs[2 * r] = 1 - s; pairs[2 * r + 1] = s
+        // One coefficient row for two labels scores the positive class; column 0 gets its complement.
+        let columns = classes == 1 ? 2 : classes
+        var scores = [Float](repeating: 0, count: rows * columns)
+        try scores.withUnsafeMutableBufferPointer { buffer throws(InferenceError) in
+            guard let out = buffer.baseAddress else { return }
+            try linearScores(x, "LinearClassifier input", rows: rows, width: width, coefficients: coefficients,
+                             intercepts: intercepts, outputs: classes, stride: columns, into: out)
+        }
+        var winners = [Int](repeating: 0, count: rows)
+        scores.withUnsafeMutableBufferPointer { scores in
+            winners.withUnsafeMutableBufferPointer { winners in
+                if classes == 1 {
+                    for r in 0..<rows {
+                        let s = scores[2 * r + 1]
+                        winners[r] = s > 0 ? 1 : 0
+                        if transform == .logistic {
+                            scores[2 * r] = logisticScore(-s)
+                            scores[2 * r + 1] = logisticScore(s)
+                        } else {
+                            scores[2 * r] = 1 - s
+                        }
+                    }
+                    return
                 }
+                for r in 0..<rows {
+                    let row = r * classes
+                    var best = 0
+                    var bestScore = scores[row]
+                    for c in 1..<classes where scores[row + c] > bestScore {
+                        best = c
+                        bestScore = scores[row + c]
+                    }
+                    winners[r] = best
+                }
+                transform.apply(scores, rows: rows, width: classes)
             }
-            return [.tensor(labels.labels(winners)), .tensor(Tensor(unchecked: [layout.rows, 2], .float(pairs)))]
         }
-        scores.withUnsafeMutableBufferPointer { buffer in
-            for r in 0..<layout.rows {
-                let row = UnsafeMutableBufferPointer(rebasing: buffer[(r * classes)..<((r + 1) * classes)])
-                var best = 0
-                for c in 1..<classes where row[c] > row[best] { best = c }
-                winners[r] = best
-                transform.apply(row)
-            }
-        }
-        return [.tensor(labels.labels(winners)), .tensor(Tensor(unchecked: [layout.rows, classes], .float(scores)))]
+        return [.tensor(labels.labels(winners)), .tensor(Tensor(unchecked: [rows, columns], .float(scores)))]
     }
 }
 
@@ -105,14 +134,12 @@ struct LinearRegressorKernel: ONNXKernel {
         guard layout.width == width else {
             throw InferenceError(.invalidInput, "LinearRegressor expects \(width) features per row, got \(layout.width)")
         }
-        var scores = linearScores(try x.floatValues("LinearRegressor input"), rows: layout.rows, width: width,
-                                  coefficients: coefficients, intercepts: intercepts, outputs: targets)
-        if transform != .none {
-            scores.withUnsafeMutableBufferPointer { buffer in
-                for r in 0..<layout.rows {
-                    transform.apply(UnsafeMutableBufferPointer(rebasing: buffer[(r * targets)..<((r + 1) * targets)]))
-                }
-            }
+        var scores = [Float](repeating: 0, count: layout.rows * targets)
+        try scores.withUnsafeMutableBufferPointer { buffer throws(InferenceError) in
+            guard let out = buffer.baseAddress else { return }
+            try linearScores(x, "LinearRegressor input", rows: layout.rows, width: width, coefficients: coefficients,
+                             intercepts: intercepts, outputs: targets, stride: targets, into: out)
+            transform.apply(buffer, rows: layout.rows, width: targets)
         }
         return [.tensor(Tensor(unchecked: [layout.rows, targets], .float(scores)))]
     }

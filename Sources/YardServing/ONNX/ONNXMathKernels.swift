@@ -15,36 +15,13 @@ struct MatMulKernel: ONNXKernel {
         if b.rank == 2 { shape.append(n) }
         switch (a.elements, b.elements) {
         case (.float(let x), .float(let y)):
-            return [.tensor(Tensor(unchecked: shape, .float(multiply(x, y, m: m, k: k, n: n))))]
+            return [.tensor(Tensor(unchecked: shape, .float(denseMultiply(x, y, m: m, k: k, n: n))))]
         case (.double(let x), .double(let y)):
-            return [.tensor(Tensor(unchecked: shape, .double(multiply(x, y, m: m, k: k, n: n))))]
+            return [.tensor(Tensor(unchecked: shape, .double(denseMultiply(x, y, m: m, k: k, n: n))))]
         default:
             throw InferenceError(.invalidInput, "MatMul needs two float or two double tensors, got \(a.elementType) and \(b.elementType)")
         }
     }
-}
-
-/// Row-major [m, k] × [k, n], i-k-j order so the inner loop runs over contiguous memory.
-func multiply<F: BinaryFloatingPoint>(_ a: [F], _ b: [F], m: Int, k: Int, n: Int, transposeA: Bool = false, transposeB: Bool = false) -> [F] {
-    var out = [F](repeating: 0, count: m * n)
-    a.withUnsafeBufferPointer { a in
-        b.withUnsafeBufferPointer { b in
-            out.withUnsafeMutableBufferPointer { out in
-                for i in 0..<m {
-                    for p in 0..<k {
-                        let scale = transposeA ? a[p * m + i] : a[i * k + p]
-                        if transposeB {
-                            for j in 0..<n { out[i * n + j] += scale * b[j * k + p] }
-                        } else {
-                            let row = p * n
-                            for j in 0..<n { out[i * n + j] += scale * b[row + j] }
-                        }
-                    }
-                }
-            }
-        }
-    }
-    return out
 }
 
 struct GemmKernel: ONNXKernel {
@@ -64,19 +41,30 @@ struct GemmKernel: ONNXKernel {
         switch (a.elements, b.elements) {
         case (.float(let x), .float(let y)):
             let bias = try c?.floatValues("Gemm C")
-            return [.tensor(Tensor(unchecked: [m, n], .float(try finish(multiply(x, y, m: m, k: k, n: n, transposeA: transposeA, transposeB: transposeB), bias, c?.shape, m, n))))]
+            return [.tensor(Tensor(unchecked: [m, n], .float(try finish(denseMultiply(x, y, m: m, k: k, n: n, transposeA: transposeA, transposeB: transposeB), bias, c?.shape, m, n))))]
         case (.double(let x), .double(let y)):
             let bias = try c?.doubleValues("Gemm C")
-            return [.tensor(Tensor(unchecked: [m, n], .double(try finish(multiply(x, y, m: m, k: k, n: n, transposeA: transposeA, transposeB: transposeB), bias, c?.shape, m, n))))]
+            return [.tensor(Tensor(unchecked: [m, n], .double(try finish(denseMultiply(x, y, m: m, k: k, n: n, transposeA: transposeA, transposeB: transposeB), bias, c?.shape, m, n))))]
         default:
             throw InferenceError(.invalidInput, "Gemm needs float or double matrices, got \(a.elementType) and \(b.elementType)")
         }
     }
 
-    private func finish<F: BinaryFloatingPoint>(_ product: [F], _ bias: [F]?, _ biasShape: [Int]?, _ m: Int, _ n: Int) throws(InferenceError) -> [F] {
+    private func finish<F: BinaryFloatingPoint>(_ product: consuming [F], _ bias: [F]?, _ biasShape: [Int]?, _ m: Int, _ n: Int) throws(InferenceError) -> [F] {
         let a = F(alpha)
         guard let bias, let biasShape else { return alpha == 1 ? product : product.map { $0 * a } }
         let b = F(beta)
+        if alpha == 1, beta == 1, bias.count == n, n > 0, biasShape.last == n, m * n == product.count {
+            // The usual layer bias, one value per output column: added in place.
+            product.withUnsafeMutableBufferPointer { out in
+                bias.withUnsafeBufferPointer { bias in
+                    for r in 0..<m {
+                        for j in 0..<n { out[r * n + j] += bias[j] }
+                    }
+                }
+            }
+            return product
+        }
         return try broadcast(product, [m, n], bias, biasShape, [m, n]) { $0 * a + $1 * b }
     }
 }

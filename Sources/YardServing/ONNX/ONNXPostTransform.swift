@@ -25,6 +25,22 @@ enum PostTransform: String, CaseIterable, Sendable {
         return transform
     }
 
+    /// Transforms a row-major [rows, width] block of scores in place. The element-wise transforms run
+    /// as one flat loop; the softmaxes row by row.
+    func apply(_ scores: UnsafeMutableBufferPointer<Float>, rows: Int, width: Int) {
+        switch self {
+        case .none: return
+        case .logistic:
+            for i in 0..<(rows * width) { scores[i] = logisticScore(scores[i]) }
+        case .probit:
+            for i in 0..<(rows * width) { scores[i] = probitScore(scores[i]) }
+        case .softmax, .softmaxZero:
+            for r in 0..<rows {
+                apply(UnsafeMutableBufferPointer(rebasing: scores[(r * width)..<((r + 1) * width)]))
+            }
+        }
+    }
+
     /// Transforms one row of scores in place.
     func apply(_ row: UnsafeMutableBufferPointer<Float>) {
         switch self {
