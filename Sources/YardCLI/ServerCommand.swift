@@ -14,6 +14,8 @@ struct ServerCommand: AsyncParsableCommand {
 
             Limits, one per surface: MLflow JSON requests up to 64 MiB, native API JSON up to 16 MiB, one artifact upload up to --max-artifact-size, one data object up to --max-object-size; larger bodies get 413 CONTENT_TOO_LARGE. An upload that would leave less than --min-free-disk free gets 507 INSUFFICIENT_STORAGE. A connection silent for --idle-timeout seconds is closed.
 
+            Deployments (yard deploy, /api/v1/deployments) follow their model URIs: every --serving-poll-interval seconds each alias is resolved again, and a new version is loaded, warmed up and swapped in without failing a request. Scoring requests are limited to --max-request-size; the prediction log keeps the newest --prediction-log-retain records per deployment.
+
             Only requests whose Host header names this server are answered (DNS-rebinding protection): the bound address, localhost and IP addresses by default; add names with --allowed-hosts.
 
             Examples:
@@ -22,6 +24,7 @@ struct ServerCommand: AsyncParsableCommand {
               yard server --host 0.0.0.0 --store sqlite:///srv/yard/meta.db --artifacts /mnt/artifacts
               yard server --host 0.0.0.0 --allowed-hosts yard.example.com
               yard server --max-artifact-size 50GiB --min-free-disk 10GiB
+              yard server --serving-poll-interval 5 --prediction-log-retain 1000000
             """)
 
     @Option(help: "Address to listen on. Use 0.0.0.0 to accept connections from other machines.")
@@ -57,8 +60,24 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("allowed-hosts"), help: "Comma-separated extra Host names to answer (besides the bound address, localhost and IP addresses); * accepts any.")
     var allowedHosts: String?
 
+    @Option(name: .customLong("serving-poll-interval"), help: "Seconds between checks of each deployment's model URIs for a new version (an alias moved).")
+    var servingPollInterval: Double = 1
+
+    @Option(name: .customLong("max-request-size"), help: "Largest scoring or inference request body, e.g. 64MiB; larger requests get 413.")
+    var maxRequestSize = "64MiB"
+
+    @Option(name: .customLong("prediction-log-retain"), help: "Prediction log records kept per deployment (the newest); 0 keeps everything.")
+    var predictionLogRetain = 100_000
+
     func validate() throws {
-        for (flag, value) in [("--max-artifact-size", maxArtifactSize), ("--max-object-size", maxObjectSize), ("--min-free-disk", minFreeDisk)]
+        guard servingPollInterval.isFinite, servingPollInterval >= 0.01 else {
+            throw ValidationError("--serving-poll-interval must be at least 0.01 seconds, got \(servingPollInterval).")
+        }
+        guard predictionLogRetain >= 0 else {
+            throw ValidationError("--prediction-log-retain must be 0 (keep everything) or a number of records, got \(predictionLogRetain).")
+        }
+        for (flag, value) in [("--max-artifact-size", maxArtifactSize), ("--max-object-size", maxObjectSize), ("--min-free-disk", minFreeDisk),
+                              ("--max-request-size", maxRequestSize)]
         where BodyLimits.parseSize(value) == nil {
             throw ValidationError("\(flag) must be a size such as 500MB, 10GiB or a byte count, got '\(value)'.")
         }
@@ -80,10 +99,13 @@ struct ServerCommand: AsyncParsableCommand {
         limits.artifactBytes = BodyLimits.parseSize(maxArtifactSize) ?? limits.artifactBytes
         limits.objectBytes = BodyLimits.parseSize(maxObjectSize) ?? limits.objectBytes
         limits.minimumFreeDiskBytes = BodyLimits.parseSize(minFreeDisk) ?? limits.minimumFreeDiskBytes
+        var serving = ServingSettings(pollInterval: .milliseconds(Int64(servingPollInterval * 1000)))
+        serving.maxRequestBytes = Int(BodyLimits.parseSize(maxRequestSize) ?? Int64(serving.maxRequestBytes))
+        serving.predictionLog.retain = predictionLogRetain == 0 ? nil : predictionLogRetain
         let configuration = ServerConfiguration(
             host: host, port: port, dataDirectory: dataDirectory, storeURI: store, artifactsURI: artifacts,
             limits: limits, idleTimeoutSeconds: idleTimeout,
-            allowedHosts: allowedHosts.map { $0.split(separator: ",").map(String.init) })
+            allowedHosts: allowedHosts.map { $0.split(separator: ",").map(String.init) }, serving: serving)
         let application: any ApplicationProtocol
         do {
             let components = try buildComponents(configuration)

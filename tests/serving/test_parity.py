@@ -126,7 +126,8 @@ def numeric_frame(data=X_TEST):
 def convert(model, zipmap=True, data=X_TRAIN):
     final = model.steps[-1][1] if isinstance(model, Pipeline) else model
     options = None if zipmap or not hasattr(final, "predict_proba") else {id(final): {"zipmap": False}}
-    return to_onnx(model, data[:1], options=options, target_opset={"": 17, "ai.onnx.ml": 3})
+    # skl2onnx's default opsets: what a user's conversion produces (ai.onnx 22 with skl2onnx 1.20).
+    return to_onnx(model, data[:1], options=options)
 
 
 REGRESSORS = {

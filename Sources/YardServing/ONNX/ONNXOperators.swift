@@ -3,8 +3,10 @@
 enum ONNXOperators {
     static let standardDomain = ""
     static let mlDomain = "ai.onnx.ml"
-    /// The newest operator-set version whose semantics every kernel here follows.
-    static let newestOpset: [String: Int] = [standardDomain: 21, mlDomain: 5]
+    /// The newest operator-set version whose semantics every kernel here follows. Opsets 22–25 changed
+    /// none of the standard operators above except to admit new element types (bfloat16, float4/8,
+    /// int2/4), which the tensor decoder refuses by name; 22 is what skl2onnx 1.20 writes by default.
+    static let newestOpset: [String: Int] = [standardDomain: 25, mlDomain: 5]
 
     static let standard: [String] = [
         "Abs", "Add", "ArgMax", "Cast", "CastLike", "Clip", "Concat", "Constant", "Div", "Exp", "Flatten", "Gather",
