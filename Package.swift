@@ -88,7 +88,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .executableTarget(name: "yard", dependencies: ["YardCLI"]),
+        .executableTarget(name: "yard", dependencies: ["YardCLI", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "YardTests", dependencies: [
             "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardBlobs", "YardTracking", "YardRegistry", "YardServer", "YardData", "YardClient", "YardPipelines", "YardCLI", "YardServing",
             .product(name: "HummingbirdTesting", package: "hummingbird"),

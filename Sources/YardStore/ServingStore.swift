@@ -20,7 +20,7 @@ public struct DeploymentRecord: Sendable, Equatable {
     public var updatedAt: Int64
 
     public init(name: String, modelURI: String, canaryURI: String? = nil, canaryShare: Double = 0,
-                shadowURI: String? = nil, logSampleRate: Double = 1, createdAt: Int64, updatedAt: Int64) {
+                shadowURI: String? = nil, logSampleRate: Double = 1, createdAt: Int64 = 0, updatedAt: Int64 = 0) {
         self.name = name
         self.modelURI = modelURI
         self.canaryURI = canaryURI

@@ -1,33 +1,13 @@
 import Foundation
 import YardCore
+import YardStore
 
-/// What a deployment should serve, as stored: the primary model URI, an optional canary taking a share
-/// of the requests, an optional shadow that sees a copy of every request, and how many predictions to log.
-public struct DeploymentSpec: Sendable, Equatable {
-    public var name: String
-    public var modelURI: String
-    public var canaryURI: String?
-    /// 0...1: the fraction of requests answered by the canary (0 when there is none).
-    public var canaryShare: Double
-    public var shadowURI: String?
-    /// 0...1: the fraction of predictions written to the prediction log.
-    public var logSampleRate: Double
-    /// Milliseconds since the epoch.
-    public var createdAt: Int64
-    public var updatedAt: Int64
+/// What a deployment should serve is exactly what the store keeps of it (the primary model URI, an
+/// optional canary taking a share of the requests, an optional shadow that sees a copy of every request,
+/// and how many predictions to log); serving adds the rules a stored deployment must satisfy.
+public typealias DeploymentSpec = DeploymentRecord
 
-    public init(name: String, modelURI: String, canaryURI: String? = nil, canaryShare: Double = 0,
-                shadowURI: String? = nil, logSampleRate: Double = 1, createdAt: Int64 = 0, updatedAt: Int64 = 0) {
-        self.name = name
-        self.modelURI = modelURI
-        self.canaryURI = canaryURI
-        self.canaryShare = canaryShare
-        self.shadowURI = shadowURI
-        self.logSampleRate = logSampleRate
-        self.createdAt = createdAt
-        self.updatedAt = updatedAt
-    }
-
+extension DeploymentRecord {
     /// Checks every field, naming the one at fault. URIs are parsed, not resolved (the registry is the
     /// watcher's business: a model that does not exist yet is reported in the deployment's status).
     public func validated() throws(YardError) -> DeploymentSpec {

@@ -10,30 +10,18 @@ public struct ServingStoreCatalog: DeploymentCatalog {
     }
 
     public func deploymentSpecs() async throws -> [DeploymentSpec] {
-        try await store.deployments().map(Self.spec)
+        try await store.deployments()
     }
 
     public func insertDeployment(_ spec: DeploymentSpec) async throws {
-        try await store.createDeployment(Self.record(spec))
+        try await store.createDeployment(spec)
     }
 
     public func replaceDeployment(_ spec: DeploymentSpec) async throws {
-        try await store.updateDeployment(Self.record(spec))
+        try await store.updateDeployment(spec)
     }
 
     public func removeDeployment(name: String) async throws {
         try await store.deleteDeployment(name: name)
-    }
-
-    static func spec(_ record: DeploymentRecord) -> DeploymentSpec {
-        DeploymentSpec(name: record.name, modelURI: record.modelURI, canaryURI: record.canaryURI, canaryShare: record.canaryShare,
-                       shadowURI: record.shadowURI, logSampleRate: record.logSampleRate,
-                       createdAt: record.createdAt, updatedAt: record.updatedAt)
-    }
-
-    static func record(_ spec: DeploymentSpec) -> DeploymentRecord {
-        DeploymentRecord(name: spec.name, modelURI: spec.modelURI, canaryURI: spec.canaryURI, canaryShare: spec.canaryShare,
-                         shadowURI: spec.shadowURI, logSampleRate: spec.logSampleRate,
-                         createdAt: spec.createdAt, updatedAt: spec.updatedAt)
     }
 }
