@@ -188,6 +188,21 @@ def test_simple_imputer_with_missing_values(tmp_path):
         check_parity(tmp_path, f"imputer_{strategy}", convert(model, data=train), numeric_frame(test), {"X": test})
 
 
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_hist_gradient_boosting_routes_missing_values(tmp_path, kind):
+    """HistGradientBoosting learns where NaN goes at each split (nodes_missing_value_tracks_true)."""
+    train = X_TRAIN.copy()
+    train[rng.random(train.shape) < 0.2] = np.nan
+    test = X_TEST.copy()
+    test[rng.random(test.shape) < 0.2] = np.nan
+    if kind == "classifier":
+        model = HistGradientBoostingClassifier(max_iter=20, random_state=0).fit(train, Y_BINARY)
+    else:
+        model = HistGradientBoostingRegressor(max_iter=20, random_state=0).fit(train, Y_REGRESSION)
+    check_parity(tmp_path, f"hist_gradient_boosting_{kind}_nan", convert(model, zipmap=False, data=train),
+                 numeric_frame(test), {"X": test})
+
+
 def string_columns(rows):
     return np.stack([COLORS[rng.integers(0, len(COLORS), rows)], SIZES[rng.integers(0, len(SIZES), rows)]], axis=1).astype(object)
 
