@@ -12,6 +12,9 @@ public struct YardCommand: AsyncParsableCommand {
               MLFLOW_TRACKING_URI=http://127.0.0.1:5000 python train.py
             Run the pipeline described in yard.yaml (stale stages only, in parallel, each a tracked run):
               yard init && yard run && yard status
+            Serve a registered model (an ONNX flavor) natively, or deploy it inside the server:
+              yard serve models:/churn@production --port 5001
+              yard deploy create churn models:/churn@production
             """,
         subcommands: [ServerCommand.self, InitCommand.self, DataCommand.self, RunCommand.self, PipelineStatusCommand.self,
                       DagCommand.self, ReproduceCommand.self, MetricsCommand.self, ImportCommand.self, ModelCommand.self, LineageCommand.self,
