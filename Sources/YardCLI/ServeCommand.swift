@@ -156,13 +156,6 @@ struct RemoteRegistryModelSource: ModelSource {
         var modelVersion: Version
     }
 
-    private struct DownloadReply: Decodable { var artifactUri: String }
-
-    private struct Listing: Decodable {
-        struct File: Decodable { var path: String; var isDir: Bool? }
-        var files: [File]?
-    }
-
     func resolve(_ reference: ModelReference) async throws -> ResolvedModel {
         let version: VersionReply.Version
         switch reference {
@@ -185,15 +178,10 @@ struct RemoteRegistryModelSource: ModelSource {
         let safeModel = model.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? model
         let target = "\(cacheDirectory)/\(server)/\(safeModel)/\(version)"
         if FileManager.default.fileExists(atPath: target) { return target }
-        let location = try await connection.call(DownloadReply.self, .GET, "/api/2.0/mlflow/model-versions/get-download-uri",
-                                                 query: [("name", model), ("version", version)]).artifactUri
-        guard case .proxied(let root) = try ArtifactLocationText.parse(location) else {
-            throw YardError(.notImplemented, "Version \(version) of \(model) keeps its artifacts at '\(location)', which the server does not proxy; serve it with --data-dir on the server's machine instead.")
-        }
         let staging = target + ".partial-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: staging, withIntermediateDirectories: true)
         do {
-            try await copyTree(root, into: staging)
+            try await RemoteModelDownload(connection: connection).download("models:/\(model)/\(version)", into: staging)
             try FileManager.default.moveItem(atPath: staging, toPath: target)
         } catch {
             try? FileManager.default.removeItem(atPath: staging)
@@ -202,43 +190,5 @@ struct RemoteRegistryModelSource: ModelSource {
             throw error
         }
         return target
-    }
-
-    private func copyTree(_ remote: String, into local: String) async throws {
-        let listing = try await connection.call(Listing.self, .GET, "/api/2.0/mlflow-artifacts/artifacts", query: [("path", remote)])
-        for file in listing.files ?? [] {
-            let name = (file.path as NSString).lastPathComponent
-            guard !name.isEmpty, name != ".", name != "..", !name.contains("/") else { continue }
-            let remotePath = remote.isEmpty ? name : remote + "/" + name
-            let localPath = local + "/" + name
-            if file.isDir == true {
-                try FileManager.default.createDirectory(atPath: localPath, withIntermediateDirectories: true)
-                try await copyTree(remotePath, into: localPath)
-            } else {
-                let encoded = remotePath.split(separator: "/").map { ServerConnection.pathComponent(String($0)) }.joined(separator: "/")
-                let reply = try await connection.send(.GET, "/api/2.0/mlflow-artifacts/artifacts/" + encoded)
-                guard reply.status == 200 else { throw ServerConnection.error(from: reply) }
-                try reply.body.write(to: URL(fileURLWithPath: localPath))
-            }
-        }
-    }
-}
-
-/// The two artifact URI forms a remote model version can have that matter here.
-enum ArtifactLocationText {
-    enum Kind { case proxied(String), other }
-
-    static func parse(_ uri: String) throws -> Kind {
-        guard uri.hasPrefix("mlflow-artifacts:") else { return .other }
-        var rest = String(uri.dropFirst("mlflow-artifacts:".count))
-        if rest.hasPrefix("//") {
-            rest = String(rest.dropFirst(2))
-            rest = rest.firstIndex(of: "/").map { String(rest[$0...]) } ?? ""
-        }
-        let trimmed = rest.trimmingCharacters(in: CharacterSet(charactersIn: "/"))
-        guard !trimmed.split(separator: "/").contains("..") else {
-            throw YardError.invalid("Artifact location '\(uri)' climbs out of the artifact root.")
-        }
-        return .proxied(trimmed)
     }
 }

@@ -133,14 +133,14 @@ extension SQLiteStore: ServingStore {
         }
     }
 
-    public func recordLabels(_ labels: [(predictionId: String, label: String)], at: Int64) async throws -> Int {
+    public func recordLabels(_ labels: [(predictionId: String, label: String)], deployment: String, at: Int64) async throws -> Int {
         guard !labels.isEmpty else { return 0 }
         let pairs = labels.map { LabelPair(predictionId: $0.predictionId, label: $0.label) }
         return try await write { db in
-            let statement = try db.cachedStatement(sql: "UPDATE serving_predictions SET label = ?, labeled_at = ? WHERE id = ?")
+            let statement = try db.cachedStatement(sql: "UPDATE serving_predictions SET label = ?, labeled_at = ? WHERE id = ? AND deployment = ?")
             var matched = Set<String>()
             for pair in pairs {
-                try statement.execute(arguments: [pair.label, at, pair.predictionId])
+                try statement.execute(arguments: [pair.label, at, pair.predictionId, deployment])
                 if db.changesCount > 0 { matched.insert(pair.predictionId) }
             }
             return matched.count

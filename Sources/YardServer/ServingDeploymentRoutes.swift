@@ -42,10 +42,10 @@ struct ServingDeploymentRoutes {
         router.post("/deployments/:name/labels") { request, context in
             let name = try NativeRoutes.pathParameter(context, "name")
             let store = try requireStore()
-            _ = try deployments.status(name: name)
+            guard deployments.deployment(named: name) != nil else { throw DeploymentErrors.notFound(name) }
             let body = try await NativeRequest.jsonObject(request, limit: maxJSONBodyBytes)
             let labels = try Self.labels(from: body)
-            let matched = try await store.recordLabels(labels, at: Identifiers.nowMillis())
+            let matched = try await store.recordLabels(labels, deployment: name, at: Identifiers.nowMillis())
             return Response.json(.object([("received", .int(labels.count)), ("matched", .int(matched))]))
         }
         router.get("/deployments/:name/predictions") { request, context in

@@ -125,7 +125,7 @@ enum ServingOpenAPI {
         return String(decoding: JSONWriter.bytes(.object(members)), as: UTF8.self)
     }
 
-    /// Serves the merged document at `/openapi.json` of the native routes (instead of `addOpenAPIRoute`).
+    /// Serves the native document with the deployments API merged in at `/openapi.json`; merged once, at start-up.
     static func addRoute(to native: NativeRoutes) {
         let text = merged(into: OpenAPIDocument.json)
         native.router.get(RouterPath("/openapi.json")) { _, _ in

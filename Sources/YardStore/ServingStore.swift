@@ -132,7 +132,7 @@ public protocol ServingStore: Sendable {
     func predictions(_ query: PredictionQuery) async throws -> Page<PredictionRecord>
     /// Joins each label to every record with that prediction id (replacing an earlier label) and returns
     /// how many of the ids matched; unknown ids are not counted.
-    func recordLabels(_ labels: [(predictionId: String, label: String)], at: Int64) async throws -> Int
+    func recordLabels(_ labels: [(predictionId: String, label: String)], deployment: String, at: Int64) async throws -> Int
     /// Deletes all but the newest `keepNewest` records of the deployment and returns how many went.
     func prunePredictions(deployment: String, keepNewest: Int) async throws -> Int
     func predictionCount(deployment: String) async throws -> Int

@@ -54,8 +54,8 @@ final class InterposedServingStore: ServingStore {
     func deployment(name: String) async throws -> DeploymentRecord { try await inner.deployment(name: name) }
     func deployments() async throws -> [DeploymentRecord] { try await inner.deployments() }
     func predictions(_ query: PredictionQuery) async throws -> Page<PredictionRecord> { try await inner.predictions(query) }
-    func recordLabels(_ labels: [(predictionId: String, label: String)], at: Int64) async throws -> Int {
-        try await inner.recordLabels(labels, at: at)
+    func recordLabels(_ labels: [(predictionId: String, label: String)], deployment: String, at: Int64) async throws -> Int {
+        try await inner.recordLabels(labels, deployment: deployment, at: at)
     }
     func prunePredictions(deployment: String, keepNewest: Int) async throws -> Int {
         try await inner.prunePredictions(deployment: deployment, keepNewest: keepNewest)
@@ -94,6 +94,10 @@ struct PredictionLoggerTests {
         // The decision depends on the id only, so a request's primary and shadow records go together.
         let ids = (0..<200).map { _ in PredictionId.make() }
         #expect(ids.map { PredictionSampler.keeps(id: $0, rate: 0.3) } == ids.map { PredictionSampler.keeps(id: $0, rate: 0.3) })
+        // ...and across processes and restarts: the hash is fixed, not seeded per process (as Hasher is).
+        let fixed = (0..<12).map { "01890a5d-ac96-7000-8000-" + String(repeating: "0", count: 12 - String($0).count) + String($0) }
+        #expect(fixed.map { PredictionSampler.keeps(id: $0, rate: 0.5) }
+                == [false, false, false, true, true, false, true, false, true, true, true, false])
     }
 
     @Test func flushWritesEverythingInBatches() async throws {

@@ -148,13 +148,17 @@ struct ServingStoreTests {
         try await store.appendPredictions([
             makePrediction("a", at: 1), makePrediction("b", at: 2),
             makePrediction("b", role: PredictionRole.shadow, at: 2), makePrediction("c", at: 3),
+            makePrediction("f", deployment: "fraud", at: 4),
         ])
         let matched = try await store.recordLabels([(predictionId: "a", label: "1"), (predictionId: "b", label: #"{"y":0}"#),
                                                     (predictionId: "unknown", label: "1"), (predictionId: "a", label: "0")],
-                                                   at: 7_000)
+                                                   deployment: "churn", at: 7_000)
         #expect(matched == 2)
-        #expect(try await store.recordLabels([], at: 1) == 0)
-        #expect(try await store.recordLabels([(predictionId: "nope", label: "1")], at: 1) == 0)
+        #expect(try await store.recordLabels([], deployment: "churn", at: 1) == 0)
+        #expect(try await store.recordLabels([(predictionId: "nope", label: "1")], deployment: "churn", at: 1) == 0)
+        #expect(try await store.recordLabels([(predictionId: "f", label: "1")], deployment: "churn", at: 1) == 0,
+                "a label sent to one deployment never lands on another's prediction")
+        #expect(try await store.predictions(PredictionQuery(deployment: "fraud", labeledOnly: true)).items.isEmpty)
 
         let labeled = try await store.predictions(PredictionQuery(deployment: "churn", labeledOnly: true))
         #expect(labeled.items.map { "\($0.id)/\($0.role)" } == ["b/shadow", "b/primary", "a/primary"])
@@ -193,7 +197,7 @@ struct ServingStoreTests {
             try await store.createDeployment(DeploymentRecord(name: "churn", modelURI: "models:/churn/1", logSampleRate: 0.5,
                                                               createdAt: 10, updatedAt: 10))
             try await store.appendPredictions((0..<3).map { makePrediction("p\($0)", at: Int64($0)) })
-            #expect(try await store.recordLabels([(predictionId: "p1", label: "1")], at: 99) == 1)
+            #expect(try await store.recordLabels([(predictionId: "p1", label: "1")], deployment: "churn", at: 99) == 1)
         }
         let reopened = try SQLiteStore(path: path)
         #expect(try await reopened.deployment(name: "churn").logSampleRate == 0.5)

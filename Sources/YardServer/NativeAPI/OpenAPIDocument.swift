@@ -716,11 +716,3 @@ enum OpenAPIDocument {
     }
     """#
 }
-
-extension NativeRoutes {
-    func addOpenAPIRoute() {
-        router.get(RouterPath("/openapi.json")) { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.json)))
-        }
-    }
-}

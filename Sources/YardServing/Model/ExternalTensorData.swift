@@ -9,6 +9,8 @@ enum ExternalTensorData {
         // Malformed bytes are the evaluator's to report, with its own message.
         guard var model = try? Onnx_ModelProto(serializedBytes: bytes) else { return bytes }
         guard model.graph.initializer.contains(where: { $0.dataLocation == .external }) else { return bytes }
+        // Converters usually put every tensor in one side file: read each file once.
+        var sideFiles: [String: [UInt8]] = [:]
         for index in model.graph.initializer.indices where model.graph.initializer[index].dataLocation == .external {
             let tensor = model.graph.initializer[index]
             let entries = Dictionary(tensor.externalData.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
@@ -16,7 +18,13 @@ enum ExternalTensorData {
                 throw ModelPackageError(.invalidModel, "'\(file)': initializer '\(tensor.name)' is stored externally but names no location.")
             }
             let sidePath = try ModelFiles.resolveInside(directory: directory, relative: location, what: "external data file of initializer '\(tensor.name)'")
-            let sideBytes = try ModelFiles.read(sidePath, what: "external data file of initializer '\(tensor.name)'")
+            let sideBytes: [UInt8]
+            if let cached = sideFiles[sidePath] {
+                sideBytes = cached
+            } else {
+                sideBytes = try ModelFiles.read(sidePath, what: "external data file of initializer '\(tensor.name)'")
+                sideFiles[sidePath] = sideBytes
+            }
             let offset = entries["offset"].flatMap(Int.init) ?? 0
             let length = entries["length"].flatMap(Int.init) ?? (sideBytes.count - offset)
             guard offset >= 0, length >= 0, offset <= sideBytes.count, length <= sideBytes.count - offset else {
