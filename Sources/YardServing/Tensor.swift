@@ -3,17 +3,6 @@
 public enum ElementType: String, Sendable, CaseIterable {
     case float, double, int64, string, bool
 
-    /// The ONNX `TensorProto.DataType` code of this type.
-    public var onnxCode: Int {
-        switch self {
-        case .float: return 1
-        case .int64: return 7
-        case .string: return 8
-        case .bool: return 9
-        case .double: return 11
-        }
-    }
-
     /// The Open Inference Protocol datatype name.
     public var inferenceProtocolName: String {
         switch self {

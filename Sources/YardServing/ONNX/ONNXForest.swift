@@ -278,19 +278,15 @@ final class CompiledForest: @unchecked Sendable {
             for r in 0..<rows {
                 let row = base + r * width
                 let scores = outBase + r * targets
-                switch aggregate {
-                case .sum, .average:
-                    break
-                case .min, .max:
-                    for t in 0..<targets { seen[t] = false }
-                    for root in roots {
-                        let n = leaf(root, row, thresholds)
-                        for v in Int(voteStarts[n])..<Int(voteEnds[n]) {
-                            let t = Int(voteTargets[v])
-                            let w = weights[v]
-                            if !seen[t] || (aggregate == .min ? w < scores[t] : w > scores[t]) { scores[t] = w }
-                            seen[t] = true
-                        }
+                // Only MIN and MAX get here: SUM and AVERAGE returned above.
+                for t in 0..<targets { seen[t] = false }
+                for root in roots {
+                    let n = leaf(root, row, thresholds)
+                    for v in Int(voteStarts[n])..<Int(voteEnds[n]) {
+                        let t = Int(voteTargets[v])
+                        let w = weights[v]
+                        if !seen[t] || (aggregate == .min ? w < scores[t] : w > scores[t]) { scores[t] = w }
+                        seen[t] = true
                     }
                 }
             }

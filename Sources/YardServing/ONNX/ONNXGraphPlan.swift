@@ -70,7 +70,7 @@ struct ONNXGraphPlan: Sendable {
             guard let version = opsets[domain] else {
                 throw InferenceError(.invalidModel, "\(ONNXNodeContext.describe(node)) is in domain '\(node.domain)', which the model does not import")
             }
-            let context = try ONNXNodeContext(node: node, domain: domain, version: version, constants: constants)
+            let context = try ONNXNodeContext(node: node, domain: domain, version: version)
             let kernel = try ONNXOperators.build(context)
             let inputs = node.input.map { $0.isEmpty ? -1 : slots[$0] ?? -1 }
             let outputs = node.output.map { $0.isEmpty ? newSlot("") : newSlot($0) }

@@ -74,17 +74,13 @@ public final class ONNXModel: InferenceModel {
         }
         guard let shape else { return }
         guard feed.rank == shape.count else {
-            throw InferenceError(.invalidInput, "input '\(input.name)' must have rank \(shape.count) (shape \(describe(shape))), got shape \(feed.shape)")
+            throw InferenceError(.invalidInput, "input '\(input.name)' must have rank \(shape.count) (shape \(ServableModel.shapeText(shape))), got shape \(feed.shape)")
         }
         for (axis, (expected, actual)) in zip(shape, feed.shape).enumerated() {
             if let expected, expected != actual {
-                throw InferenceError(.invalidInput, "input '\(input.name)' must have \(expected) entries on axis \(axis) (shape \(describe(shape))), got shape \(feed.shape)")
+                throw InferenceError(.invalidInput, "input '\(input.name)' must have \(expected) entries on axis \(axis) (shape \(ServableModel.shapeText(shape))), got shape \(feed.shape)")
             }
         }
-    }
-
-    private static func describe(_ shape: [Int?]) -> String {
-        "[" + shape.map { $0.map(String.init) ?? "N" }.joined(separator: ", ") + "]"
     }
 
     /// Outputs come back with the element type the model declares (e.g. a float ZipMap input declared

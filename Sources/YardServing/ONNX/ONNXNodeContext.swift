@@ -1,19 +1,17 @@
 import Foundation
 
-/// What a kernel builder sees of its node: typed attribute accessors that refuse wrong types, the opset
-/// version in force, and the constant values (initializers) of its inputs, if any.
+/// What a kernel builder sees of its node: typed attribute accessors that refuse wrong types, and the
+/// opset version in force.
 struct ONNXNodeContext {
     let node: Onnx_NodeProto
     let domain: String
     let version: Int
-    let constants: [String: Tensor]
     private let attributes: [String: Onnx_AttributeProto]
 
-    init(node: Onnx_NodeProto, domain: String, version: Int, constants: [String: Tensor]) throws(InferenceError) {
+    init(node: Onnx_NodeProto, domain: String, version: Int) throws(InferenceError) {
         self.node = node
         self.domain = domain
         self.version = version
-        self.constants = constants
         var attributes: [String: Onnx_AttributeProto] = [:]
         for attribute in node.attribute {
             if !attribute.refAttrName.isEmpty {
@@ -80,14 +78,7 @@ struct ONNXNodeContext {
     /// Whether `name`'s double variant is the one in use (then arithmetic should be in double).
     func usesDoubleTensor(_ name: String) -> Bool { attributes[name + "_as_tensor"] != nil }
 
-    /// An input that must be a constant for the kernel to be compiled (e.g. Reshape's shape), or nil.
-    func constantInput(_ index: Int) -> Tensor? {
-        guard index < node.input.count else { return nil }
-        return constants[node.input[index]]
-    }
-
     var inputCount: Int { node.input.count }
-    var outputCount: Int { node.output.count }
 
     func requireInputs(_ range: ClosedRange<Int>) throws(InferenceError) {
         guard range.contains(node.input.count) else {

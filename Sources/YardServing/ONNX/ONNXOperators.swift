@@ -140,15 +140,8 @@ enum ONNXOperators {
             let strings = try c.strings("cats_strings")
             let ints = try c.ints("cats_int64s")
             guard strings.isEmpty != ints.isEmpty else { throw c.invalid("must have exactly one of cats_strings and cats_int64s") }
-            var stringIndex: [String: Int]?
-            var intIndex: [Int64: Int] = [:]
-            if !strings.isEmpty {
-                var index: [String: Int] = [:]
-                for (i, s) in strings.enumerated() where index[s] == nil { index[s] = i }
-                stringIndex = index
-            }
-            for (i, v) in ints.enumerated() where intIndex[v] == nil { intIndex[v] = i }
-            return OneHotEncoderKernel(stringCategories: stringIndex, intCategories: intIndex, categoryCount: max(strings.count, ints.count),
+            let stringIndex: [String: Int]? = strings.isEmpty ? nil : firstIndex(strings)
+            return OneHotEncoderKernel(stringCategories: stringIndex, intCategories: firstIndex(ints), categoryCount: max(strings.count, ints.count),
                                        unknownGivesZeros: try c.int("zeros", default: 1) != 0)
         case "ArrayFeatureExtractor":
             try c.requireInputs(2...2)
@@ -214,8 +207,6 @@ enum ONNXOperators {
     private static func labelEncoder(_ c: ONNXNodeContext) throws(InferenceError) -> any ONNXKernel {
         if c.version < 2 {
             let classes = try c.strings("classes_strings")
-            var index: [String: Int] = [:]
-            for (i, s) in classes.enumerated() where index[s] == nil { index[s] = i }
             let defaultInt = try c.int("default_int64", default: -1)
             // Version 1 maps strings to their position, or positions back to strings.
             if c.has("default_string") && !c.has("default_int64") {
@@ -223,7 +214,7 @@ enum ONNXOperators {
                 for i in classes.indices { positions[Int64(i)] = i }
                 return LabelEncoderKernel(keys: .int64(positions), values: .string(classes), defaultValue: .string([try c.string("default_string", default: "_Unused")]))
             }
-            return LabelEncoderKernel(keys: .string(index), values: .int64(classes.indices.map { Int64($0) }), defaultValue: .int64([defaultInt]))
+            return LabelEncoderKernel(keys: .string(firstIndex(classes)), values: .int64(classes.indices.map { Int64($0) }), defaultValue: .int64([defaultInt]))
         }
         let budget = Int.max
         let keys: LabelEncoderKernel.Keys

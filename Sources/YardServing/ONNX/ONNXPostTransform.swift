@@ -5,18 +5,6 @@ import Foundation
 enum PostTransform: String, CaseIterable, Sendable {
     case none = "NONE", softmax = "SOFTMAX", logistic = "LOGISTIC", softmaxZero = "SOFTMAX_ZERO", probit = "PROBIT"
 
-    /// ai.onnx.ml 5 `TreeEnsemble` spells these as integers.
-    init?(code: Int64) {
-        switch code {
-        case 0: self = .none
-        case 1: self = .softmax
-        case 2: self = .logistic
-        case 3: self = .softmaxZero
-        case 4: self = .probit
-        default: return nil
-        }
-    }
-
     static func parse(_ context: ONNXNodeContext) throws(InferenceError) -> PostTransform {
         let name = try context.string("post_transform", default: "NONE")
         guard let transform = PostTransform(rawValue: name) else {

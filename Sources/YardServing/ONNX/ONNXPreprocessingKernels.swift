@@ -34,6 +34,16 @@ struct ImputerKernel: ONNXKernel {
     let replacedFloat: Float
     let imputedInts: [Int64]
     let replacedInt: Int64
+    /// The Float imputed values widened once per model, for double inputs.
+    let imputedDoubles: [Double]
+
+    init(imputedFloats: [Float], replacedFloat: Float, imputedInts: [Int64], replacedInt: Int64) {
+        self.imputedFloats = imputedFloats
+        self.replacedFloat = replacedFloat
+        self.imputedInts = imputedInts
+        self.replacedInt = replacedInt
+        imputedDoubles = imputedFloats.map(Double.init)
+    }
 
     func run(_ inputs: [Value?]) throws(InferenceError) -> [Value] {
         let x = try tensor(inputs, 0)
@@ -54,7 +64,7 @@ struct ImputerKernel: ONNXKernel {
             return [.tensor(Tensor(unchecked: x.shape, .float(try fill(v, imputedFloats, replaced.isNaN ? { $0.isNaN } : { $0 == replaced }))))]
         case .double(let v):
             let replaced = Double(replacedFloat)
-            return [.tensor(Tensor(unchecked: x.shape, .double(try fill(v, imputedFloats.map(Double.init), replaced.isNaN ? { $0.isNaN } : { $0 == replaced }))))]
+            return [.tensor(Tensor(unchecked: x.shape, .double(try fill(v, imputedDoubles, replaced.isNaN ? { $0.isNaN } : { $0 == replaced }))))]
         case .int64(let v):
             let replaced = replacedInt
             return [.tensor(Tensor(unchecked: x.shape, .int64(try fill(v, imputedInts, { $0 == replaced }))))]

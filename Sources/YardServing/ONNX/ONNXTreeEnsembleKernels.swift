@@ -100,7 +100,7 @@ enum TreeEnsembleBuilder {
         if binary && transform == .probit && !forest.targetHasVotes[1] {
             throw context.unsupported("post_transform PROBIT with a single scored class is not supported")
         }
-        return TreeEnsembleClassifierKernel(forest: forest, usesDouble: usesDouble, labels: labels, base: base,
+        return TreeEnsembleClassifierKernel(forest: forest, usesDouble: usesDouble, labels: labels, base: base.map { Float($0) },
                                             transform: transform, binaryCase: binary)
     }
 
@@ -283,7 +283,8 @@ struct TreeEnsembleClassifierKernel: ONNXKernel {
     let forest: CompiledForest
     let usesDouble: Bool
     let labels: ClassLabels
-    let base: [Double]
+    /// base_values already narrowed to the Float scores they are added to, once per model.
+    let base: [Float]
     let transform: PostTransform
     let binaryCase: Bool
 
@@ -295,12 +296,11 @@ struct TreeEnsembleClassifierKernel: ONNXKernel {
         let classes = labels.count
         var probabilities = [Float](repeating: 0, count: layout.rows * classes)
         var winners = [Int](repeating: 0, count: layout.rows)
-        let floatBase = base.map { Float($0) }
         probabilities.withUnsafeMutableBufferPointer { out in
             for r in 0..<layout.rows {
                 let row = UnsafeMutableBufferPointer(rebasing: out[(r * classes)..<((r + 1) * classes)])
                 for c in 0..<classes { row[c] = Float(raw[r * classes + c]) }
-                winners[r] = classes > 2 ? finishMulticlass(row, floatBase) : finishTwoClasses(row, floatBase)
+                winners[r] = classes > 2 ? finishMulticlass(row, base) : finishTwoClasses(row, base)
             }
         }
         return [.tensor(labels.labels(winners)), .tensor(Tensor(unchecked: [layout.rows, classes], .float(probabilities)))]
@@ -319,7 +319,7 @@ struct TreeEnsembleClassifierKernel: ONNXKernel {
     private func finishTwoClasses(_ row: UnsafeMutableBufferPointer<Float>, _ base: [Float]) -> Int {
         var s0 = row[0]
         var s1 = row[1]
-        var secondScored = forest.targetHasVotes[1]
+        let secondScored = forest.targetHasVotes[1]
         var columns = 2
         if base.count == 2 {
             if secondScored {
@@ -334,7 +334,6 @@ struct TreeEnsembleClassifierKernel: ONNXKernel {
             if base.count == 1 { s0 += base[0] }
             if !secondScored { columns = 1 }
         }
-        if base.count == 2 && forest.targetHasVotes[1] { secondScored = true }
         let positive = secondScored ? s1 : s0
         let winner: Int
         var mirror = -1
