@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "YardTracking", targets: ["YardTracking"]),
         .library(name: "YardData", targets: ["YardData"]),
         .library(name: "YardServing", targets: ["YardServing"]),
+        .library(name: "YardMonitoring", targets: ["YardMonitoring"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -68,6 +69,12 @@ let package = Package(
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Yams", package: "Yams"),
         ]),
+        // Monitoring: Evidently-equivalent drift statistics, quality and fairness, drift reports, and live
+        // monitors with alert rules and actions. No HTTP.
+        .target(name: "YardMonitoring", dependencies: [
+            "YardCore", "YardJSON", "YardStore",
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .target(name: "YardClient", dependencies: [
             "YardCore", "YardData", "YardPipelines",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -76,21 +83,22 @@ let package = Package(
         ]),
         .target(name: "YardServer", dependencies: [
             "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardBlobs", "YardTracking", "YardRegistry", "YardData",
-            "YardServing",
+            "YardServing", "YardMonitoring",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "YardCLI", dependencies: [
-            "YardCore", "YardServer", "YardData", "YardClient", "YardPipelines", "YardServing",
+            "YardCore", "YardServer", "YardData", "YardClient", "YardPipelines", "YardServing", "YardMonitoring",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "yard", dependencies: ["YardCLI", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "YardTests", dependencies: [
-            "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardBlobs", "YardTracking", "YardRegistry", "YardServer", "YardData", "YardClient", "YardPipelines", "YardCLI", "YardServing",
+            "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardBlobs", "YardTracking", "YardRegistry", "YardServer", "YardData", "YardClient", "YardPipelines", "YardCLI", "YardServing", "YardMonitoring",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

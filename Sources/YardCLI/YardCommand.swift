@@ -20,7 +20,8 @@ public struct YardCommand: AsyncParsableCommand {
                       DagCommand.self, ReproduceCommand.self, MetricsCommand.self, ImportCommand.self, ModelCommand.self, LineageCommand.self,
                       ServeCommand.self,
                       DeployCommand.self,
-                      PredictCommand.self])
+                      PredictCommand.self,
+                      DriftCommand.self, QualityCommand.self, MonitorCommand.self])
 
     public init() {}
 
