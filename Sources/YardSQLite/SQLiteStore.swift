@@ -42,6 +42,7 @@ public final class SQLiteStore: Sendable {
         registerRegistryMigrations(&migrator)
         registerDataMigrations(&migrator)
         registerServingMigrations(&migrator)
+        registerMonitoringMigrations(&migrator)
         return migrator
     }
 
