@@ -116,19 +116,20 @@ struct DriftCommand: AsyncParsableCommand {
         if failOnDrift && report.datasetDrift { throw ExitCode(1) }
     }
 
-    func makeReport() async throws -> DriftReport {
+    /// `workingDirectory` resolves relative paths and finds the data repository (tests pass their own).
+    func makeReport(workingDirectory: String = FileManager.default.currentDirectoryPath) async throws -> DriftReport {
         var mapping = ColumnMapping()
         if let mappingPath {
-            guard FileManager.default.fileExists(atPath: mappingPath) else {
+            guard FileManager.default.fileExists(atPath: mappingPath.hasPrefix("/") ? mappingPath : workingDirectory + "/" + mappingPath) else {
                 throw CLIError("The column mapping file \(mappingPath) does not exist. Check the --columns path.")
             }
-            mapping = try ColumnMapping.load(path: mappingPath)
+            mapping = try ColumnMapping.load(path: mappingPath.hasPrefix("/") ? mappingPath : workingDirectory + "/" + mappingPath)
         }
         let options = DriftOptions(mapping: mapping, stattest: stattest, threshold: threshold, driftShare: driftShare)
         try options.validate()
 
         let progress = DriftProgress(enabled: !quiet && (!json || DriftProgress.stderrIsTerminal))
-        let resolver = DriftInputResolver(workingDirectory: FileManager.default.currentDirectoryPath, server: trackingURI)
+        let resolver = DriftInputResolver(workingDirectory: workingDirectory, server: trackingURI)
         let referenceInput = try await resolver.resolve(try DriftInput(reference), role: "REF")
         defer { referenceInput.removeTemporary() }
         let currentInput = try await resolver.resolve(try DriftInput(current), role: "CUR")
@@ -263,11 +264,11 @@ enum DriftInput: Equatable {
 struct ResolvedDriftInput: Sendable {
     var path: String
     var label: String
-    /// Downloaded for this run; removed afterwards.
-    var isTemporary = false
+    /// A cache made for this run (no data repository around); removed afterwards.
+    var temporaryFolder: String?
 
     func removeTemporary() {
-        if isTemporary { unlink(path) }
+        if let temporaryFolder { try? FileManager.default.removeItem(atPath: temporaryFolder) }
     }
 }
 
@@ -292,7 +293,7 @@ struct DriftInputResolver: Sendable {
         case .dataset(let name, let prefix):
             let repository = try? DataRepository.find(from: workingDirectory)
             if let repository, let local = try local(name: name, prefix: prefix, in: repository) { return local }
-            return try await remote(name: name, prefix: prefix, serverOverride: server ?? repository?.config.server)
+            return try await remote(name: name, prefix: prefix, repository: repository)
         }
     }
 
@@ -332,14 +333,18 @@ struct DriftInputResolver: Sendable {
         return names.filter { $0.hasPrefix(rest) }.compactMap { ContentDigest(prefix.prefix(2) + $0) }
     }
 
-    func remote(name: String, prefix: String, serverOverride: String?) async throws -> ResolvedDriftInput {
-        let connection = ServerConnection.resolve(server: serverOverride)
+    func remote(name: String, prefix: String, repository: DataRepository?) async throws -> ResolvedDriftInput {
+        let connection = ServerConnection.resolve(server: server ?? repository?.config.server)
+        let objects = try ServerRemote(baseURL: connection.baseURL)
         struct Listing: Decodable {
-            struct Version: Decodable { var digest: String; var kind: String }
+            struct Version: Decodable { var digest: String; var kind: String; var size: Int64 }
             var versions: [Version]
         }
         let listing: Listing
         do {
+            // Asking about no objects only checks that the server answers: a stopped server fails at once
+            // instead of after the HTTP client's retries.
+            _ = try await objects.missing([])
             listing = try await connection.call(Listing.self, .GET, "/api/v1/datasets/" + ServerConnection.pathComponent(name))
         } catch let error as YardError {
             throw CLIError("dataset:\(name)@\(prefix) is not in the local data cache, and the server at \(connection.baseURL) could not provide it: \(error.message)")
@@ -355,18 +360,25 @@ struct DriftInputResolver: Sendable {
         guard version.kind == "file" else {
             throw CLIError("dataset:\(name)@\(prefix) is a \(version.kind), not a file; drift reads one CSV or JSON-lines file.")
         }
-        let reply = try await connection.send(.GET, "/api/v1/objects/" + digest.hex)
-        guard reply.status == 200 else {
-            throw CLIError("Downloading dataset:\(name)@\(prefix) from \(connection.baseURL) failed: \(ServerConnection.error(from: reply).message)")
+        // Into the repository's cache when there is one (the next run finds it locally), else a
+        // temporary cache removed after the run. Either way the bytes are verified against the digest.
+        var temporaryFolder: String?
+        let cache: ObjectCache
+        if let repository {
+            cache = repository.cache
+        } else {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("yard-drift-\(UUID().uuidString)").path
+            temporaryFolder = folder
+            cache = try ObjectCache(root: folder)
         }
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("yard-drift-\(UUID().uuidString)").path
-        guard FileManager.default.createFile(atPath: path, contents: reply.body) else {
-            throw CLIError("Cannot write the downloaded dataset to \(path); check the temporary folder.")
-        }
-        let input = ResolvedDriftInput(path: path, label: Self.label(name: name, digest: digest.hex), isTemporary: true)
-        guard let (actual, _) = try? FileHasher.hash(path), actual == digest else {
+        var input = ResolvedDriftInput(path: cache.path(for: digest), label: Self.label(name: name, digest: digest.hex))
+        input.temporaryFolder = temporaryFolder
+        do {
+            try await objects.download([TransferItem(digest: digest, size: version.size)], into: cache, progress: SilentProgress())
+        } catch {
             input.removeTemporary()
-            throw CLIError("The server sent bytes for dataset:\(name)@\(prefix) that do not match its digest; try again or check the server's object store.")
+            let message = (error as? YardError)?.message ?? "\(error)"
+            throw CLIError("Downloading dataset:\(name)@\(prefix) from \(connection.baseURL) failed: \(message)")
         }
         return input
     }
