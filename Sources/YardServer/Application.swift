@@ -36,6 +36,8 @@ public struct ServerComponents: Sendable {
     public let datasets: any DatasetStore
     /// Deployments, the prediction log and serving metrics.
     public let serving: ServingComponents
+    /// Monitors over deployments and record streams, their history, alerts and metrics.
+    public let monitoring: MonitoringComponents
     public let configuration: ServerConfiguration
 }
 
@@ -53,6 +55,7 @@ public func buildComponents(_ configuration: ServerConfiguration) throws -> Serv
     let tracking = TrackingService(store: store, defaultArtifactRoot: defaultArtifactRoot, artifactRootPath: proxy.root)
     let registry = RegistryService(registry: store, tracking: store)
     let metrics = PrometheusCollectorRegistry()
+    let objects = try ObjectCache(root: configuration.absoluteDataDirectory + "/objects")
     return ServerComponents(
         databasePath: databasePath, artifactRoot: proxy.root, artifacts: artifacts, artifactFolder: proxy,
         tracking: tracking,
@@ -61,12 +64,15 @@ public func buildComponents(_ configuration: ServerConfiguration) throws -> Serv
         promotion: PromotionService(registry: store, tracking: store),
         lineage: LineageService(registry: store, tracking: store),
         metrics: metrics,
-        objects: try ObjectCache(root: configuration.absoluteDataDirectory + "/objects"),
+        objects: objects,
         datasets: store,
         serving: buildServingComponents(
             catalog: ServingStoreCatalog(store: store), store: store, history: store,
             source: RegistryModelSource(registry: registry, tracking: tracking, artifacts: artifacts),
             metrics: metrics, settings: configuration.serving),
+        monitoring: buildMonitoringComponents(
+            store: store, serving: store, datasets: store, objects: objects,
+            referenceFolder: configuration.absoluteDataDirectory + "/monitoring/references", metrics: metrics),
         configuration: configuration)
 }
 
@@ -117,11 +123,13 @@ public func buildRouter(_ components: ServerComponents) throws -> Router<YardReq
 
     let native = NativeRoutes(maxJSONBodyBytes: limits.nativeJSONBytes)
     native.addModelRoutes(promotion: components.promotion, lineage: components.lineage)
-    // The document served includes the deployments API (ServingOpenAPI adds it to OpenAPIDocument's).
-    ServingOpenAPI.addRoute(to: native)
+    // The document served includes the deployments and monitoring APIs (added to OpenAPIDocument's).
+    MonitoringOpenAPI.addRoute(to: native)
     ObjectRoutes(objects: components.objects, limits: limits).register(on: native.router)
     DatasetRoutes(store: components.datasets).register(on: native.router)
     ServingDeploymentRoutes(serving: components.serving, maxJSONBodyBytes: limits.nativeJSONBytes).register(on: native.router)
+    MonitoringRoutes(monitoring: components.monitoring, maxJSONBodyBytes: limits.nativeJSONBytes).register(on: native.router)
+    MonitoringStreamRoutes(store: components.monitoring.streams, maxJSONBodyBytes: limits.nativeJSONBytes).register(on: native.router)
     router.addRoutes(native.router, atPath: RouterPath(NativeRoutes.mountPath))
     return router
 }
@@ -144,7 +152,7 @@ public func buildApplication(
         router: router,
         server: .http1(configuration: .init(idleTimeout: idleTimeout)),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "yard"),
-        services: components.serving.services,
+        services: components.serving.services + components.monitoring.services,
         onServerRunning: { channel in
             // Uploads killed mid-way (kill -9) leave hidden temporary files. Sweeping the stale ones walks
             // the whole artifact tree, so it runs beside the server on the thread pool, not before it answers.

@@ -1,0 +1,99 @@
+import Foundation
+import NIOPosix
+import Prometheus
+import ServiceLifecycle
+import YardCore
+import YardData
+import YardMonitoring
+import YardStore
+import YardTracking
+
+/// Monitoring in a server: the monitor service over the server's stores, its Prometheus figures, and the
+/// services that evaluate monitors on their schedules.
+public struct MonitoringComponents: Sendable {
+    public let service: MonitorService
+    public let store: any MonitoringStore
+    /// Where record streams go: the prediction log, under `stream:<name>`.
+    public let streams: any ServingStore
+    public let metrics: MonitoringMetrics
+    public let references: ServerReferenceResolver
+
+    /// The scheduler that evaluates monitors with a `schedule_seconds`; stopped on graceful shutdown.
+    public var services: [any Service] { [] }
+}
+
+func buildMonitoringComponents(store: any MonitoringStore, serving: any ServingStore, datasets: any DatasetStore,
+                               objects: ObjectCache, referenceFolder: String,
+                               metrics registry: PrometheusCollectorRegistry) -> MonitoringComponents {
+    let metrics = MonitoringMetrics(registry: registry)
+    let references = ServerReferenceResolver(datasets: datasets, objects: objects, folder: referenceFolder)
+    let service = MonitorService(store: store, serving: serving, references: references, observer: metrics)
+    return MonitoringComponents(service: service, store: store, streams: serving, metrics: metrics, references: references)
+}
+
+/// A monitor's reference is a registered dataset version (`yard data add --name`) whose file was pushed
+/// to this server (`yard data push`): the registry gives the digest, the object store the bytes.
+public struct ServerReferenceResolver: ReferenceResolver {
+    let datasets: any DatasetStore
+    let objects: ObjectCache
+    /// Where readable names (`<digest>.csv`) for object files are linked, so readers can go by extension.
+    let folder: String
+
+    /// The shortest digest prefix accepted, as git's short ids.
+    static let minimumPrefix = 7
+
+    public func referencePath(dataset: String, digest: String) async throws -> String {
+        let version = try await self.version(dataset: dataset, digest: digest)
+        guard version.kind == .file else {
+            throw YardError.invalid("Dataset '\(dataset)' version \(version.shortDigest) is a folder; a monitor's reference must be one CSV or JSON-lines file (register it with `yard data add --name \(dataset) <file>`).")
+        }
+        let content = try ContentDigest.parse(version.digest)
+        let objects = self.objects
+        let folder = self.folder
+        let fileExtension = Self.tableExtension(of: version.source)
+        return try await NIOThreadPool.singleton.runIfActive {
+            guard objects.contains(content) else {
+                throw YardError(.resourceDoesNotExist, "Dataset '\(dataset)' version \(version.shortDigest) is registered, but its bytes are not on this server; push it with `yard data push -r <this server's URL> \(version.source ?? "<file>")`.")
+            }
+            let object = objects.path(for: content)
+            guard let fileExtension else { return object }
+            let link = folder + "/" + content.hex + "." + fileExtension
+            if FileManager.default.fileExists(atPath: link) { return link }
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            do {
+                try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: object)
+            } catch {
+                // Another evaluation may have linked it first; otherwise the object path still reads.
+                if !FileManager.default.fileExists(atPath: link) { return object }
+            }
+            return link
+        }
+    }
+
+    /// The version by full digest, 36-character short digest, or a unique prefix of at least 7 hex characters.
+    func version(dataset: String, digest text: String) async throws -> DatasetVersionRecord {
+        let service = DatasetService(store: datasets)
+        var body = Substring(text.lowercased())
+        if body.hasPrefix(ContentDigest.prefix) { body = body.dropFirst(ContentDigest.prefix.count) }
+        if body.utf8.count == 64 || body.utf8.count == 36 {
+            return try await service.version(name: dataset, digest: String(body))
+        }
+        guard body.utf8.count >= Self.minimumPrefix, body.utf8.count < 64, body.allSatisfy(\.isHexDigit) else {
+            throw YardError.invalid("Invalid reference digest '\(text.prefix(80))' of dataset '\(dataset)': give the version's digest or at least its first \(Self.minimumPrefix) hex characters (see `yard data add --name` output or GET /api/v1/datasets/\(dataset)).")
+        }
+        let matches = try await service.versions(name: dataset).filter { $0.digest.hasPrefix(body) }
+        guard let first = matches.first else {
+            throw YardError.notFound("Dataset '\(dataset)' has no version \(text.prefix(80)); register it with `yard data add --name \(dataset) <file>`.")
+        }
+        guard matches.count == 1 else {
+            throw YardError.invalid("Digest prefix '\(text.prefix(80))' matches \(matches.count) versions of dataset '\(dataset)'; give more characters.")
+        }
+        return first
+    }
+
+    static func tableExtension(of source: String?) -> String? {
+        guard let source, let dot = source.lastIndex(of: ".") else { return nil }
+        let suffix = source[source.index(after: dot)...].lowercased()
+        return ["csv", "jsonl", "ndjson"].contains(suffix) ? suffix : nil
+    }
+}
