@@ -27,8 +27,9 @@ func buildMonitoringComponents(store: any MonitoringStore, serving: any ServingS
                                metrics registry: PrometheusCollectorRegistry) -> MonitoringComponents {
     let metrics = MonitoringMetrics(registry: registry)
     let references = ServerReferenceResolver(datasets: datasets, objects: objects, folder: referenceFolder)
-    let service = MonitorService(store: store, serving: serving, references: references, observer: metrics)
-    return MonitoringComponents(service: service, store: store, streams: serving, metrics: metrics, references: references)
+    let metered = MeteredMonitoringStore(store: store, metrics: metrics)
+    let service = MonitorService(store: metered, serving: serving, references: references, observer: metrics)
+    return MonitoringComponents(service: service, store: metered, streams: serving, metrics: metrics, references: references)
 }
 
 /// A monitor's reference is a registered dataset version (`yard data add --name`) whose file was pushed

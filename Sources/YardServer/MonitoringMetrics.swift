@@ -108,3 +108,47 @@ public final class MonitoringMetrics: MonitorObserver, @unchecked Sendable {
         registry.unregisterGauge(registry.makeGauge(descriptor: Self.lastEvaluation, labels: [("monitor", monitor)]))
     }
 }
+
+/// The monitoring store as the service sees it in a server: every call goes to `store`, and what the
+/// gauges and counters need is taken on the way (alert states as each evaluation commits them, action
+/// outcomes as they are recorded), whether the evaluation was asked for or scheduled.
+struct MeteredMonitoringStore: MonitoringStore {
+    let store: any MonitoringStore
+    let metrics: MonitoringMetrics
+
+    func createMonitor(_ record: MonitorRecord) async throws { try await store.createMonitor(record) }
+    func updateMonitor(_ record: MonitorRecord) async throws { try await store.updateMonitor(record) }
+    func deleteMonitor(name: String) async throws {
+        try await store.deleteMonitor(name: name)
+        metrics.forget(monitor: name)
+    }
+    func monitor(name: String) async throws -> MonitorRecord { try await store.monitor(name: name) }
+    func monitors() async throws -> [MonitorRecord] { try await store.monitors() }
+
+    func commitEvaluation(_ evaluation: MonitorEvaluationRecord, expectedStates: [AlertStateRecord],
+                          states: [AlertStateRecord], events: [AlertEventRecord]) async throws
+        -> (evaluation: MonitorEvaluationRecord, events: [AlertEventRecord]) {
+        let committed = try await store.commitEvaluation(evaluation, expectedStates: expectedStates, states: states, events: events)
+        metrics.alertStates(monitor: evaluation.monitor, states)
+        return committed
+    }
+    func evaluations(monitor: String, limit: Int, before: Int64?) async throws -> [MonitorEvaluationRecord] {
+        try await store.evaluations(monitor: monitor, limit: limit, before: before)
+    }
+    func alertStates(monitor: String) async throws -> [AlertStateRecord] { try await store.alertStates(monitor: monitor) }
+    func alertEvents(monitor: String?, limit: Int) async throws -> [AlertEventRecord] {
+        try await store.alertEvents(monitor: monitor, limit: limit)
+    }
+    func recordActionOutcome(_ outcome: ActionOutcomeRecord) async throws -> ActionOutcomeRecord {
+        let recorded = try await store.recordActionOutcome(outcome)
+        metrics.actionAttempted(recorded)
+        return recorded
+    }
+    func actionOutcomes(monitor: String?, limit: Int) async throws -> [ActionOutcomeRecord] {
+        try await store.actionOutcomes(monitor: monitor, limit: limit)
+    }
+    func referenceProfile(key: String) async throws -> [UInt8]? { try await store.referenceProfile(key: key) }
+    func storeReferenceProfile(key: String, bytes: [UInt8]) async throws {
+        try await store.storeReferenceProfile(key: key, bytes: bytes)
+    }
+}

@@ -139,13 +139,13 @@ enum MonitoringOpenAPI {
     static let schemas = #"""
     {
       "MonitorSpec": {
-        "type": "object", "required": ["name", "source", "reference"],
+        "type": "object", "required": ["name", "source", "reference", "window"],
         "properties": {
           "name": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
           "source": {"type": "object", "description": "{\"deployment\": name} or {\"stream\": name}"},
           "reference": {"type": "object", "required": ["dataset", "digest"], "properties": {"dataset": {"type": "string"}, "digest": {"type": "string"}}},
           "window": {"type": "object", "description": "{\"last_records\": N} or {\"last_seconds\": S}"},
-          "schedule_seconds": {"type": "number", "minimum": 0},
+          "schedule_seconds": {"type": "integer", "minimum": 0, "description": "0: evaluated only on demand"},
           "columns": {"type": "object", "description": "Column mapping: numerical, categorical, target, prediction, ignored, stattest(s), threshold(s), drift_share"},
           "quality": {"type": "object"},
           "rules": {"type": "array", "items": {"type": "object", "required": ["name", "condition"], "properties": {

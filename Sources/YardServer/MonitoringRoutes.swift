@@ -20,7 +20,6 @@ struct MonitoringRoutes {
     func register(on router: RouteCollection<YardRequestContext>) {
         let service = monitoring.service
         let store = monitoring.store
-        let metrics = monitoring.metrics
         let limit = maxJSONBodyBytes
         router.get("/monitors") { _, _ in
             let records = try await store.monitors()
@@ -44,13 +43,11 @@ struct MonitoringRoutes {
         router.delete("/monitors/:name") { _, context in
             let name = try Self.name(context)
             try await service.delete(name: name)
-            metrics.forget(monitor: name)
             return Response.json(.object([]))
         }
         router.post("/monitors/:name/evaluate") { _, context in
             let name = try Self.name(context)
             let evaluation = try await service.evaluate(name: name)
-            metrics.alertStates(monitor: name, try await store.alertStates(monitor: name))
             return Response.json(.object([("evaluation", Self.json(evaluation))]))
         }
         router.get("/monitors/:name/evaluations") { request, context in
