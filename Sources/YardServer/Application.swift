@@ -72,7 +72,8 @@ public func buildComponents(_ configuration: ServerConfiguration) throws -> Serv
             metrics: metrics, settings: configuration.serving),
         monitoring: buildMonitoringComponents(
             store: store, serving: store, datasets: store, objects: objects,
-            referenceFolder: configuration.absoluteDataDirectory + "/monitoring/references", metrics: metrics),
+            referenceFolder: configuration.absoluteDataDirectory + "/monitoring/references",
+            settings: configuration.monitoring, metrics: metrics),
         configuration: configuration)
 }
 
@@ -165,7 +166,9 @@ public func buildApplication(
                     logger.info("removed stale temporary upload files", metadata: ["count": "\(swept + sweptObjects)"])
                 }
             }
-            await onServerRunning(channel.localAddress?.port ?? configuration.port)
+            let port = channel.localAddress?.port ?? configuration.port
+            components.monitoring.pipelines.serverStarted(host: configuration.host, port: port)
+            await onServerRunning(port)
         },
         logger: logger)
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOPosix
 import Prometheus
 import ServiceLifecycle
@@ -7,6 +8,19 @@ import YardData
 import YardMonitoring
 import YardStore
 import YardTracking
+
+/// Monitoring settings of a server.
+public struct MonitoringSettings: Sendable {
+    /// The yard binary a pipeline action runs (`yard run <stage>`); nil = the server's own executable.
+    public var yardExecutable: String?
+    /// Evaluate monitors on their `schedule_seconds`; off, they are evaluated only when asked.
+    public var schedulerEnabled: Bool
+
+    public init(yardExecutable: String? = nil, schedulerEnabled: Bool = true) {
+        self.yardExecutable = yardExecutable
+        self.schedulerEnabled = schedulerEnabled
+    }
+}
 
 /// Monitoring in a server: the monitor service over the server's stores, its Prometheus figures, and the
 /// services that evaluate monitors on their schedules.
@@ -17,19 +31,50 @@ public struct MonitoringComponents: Sendable {
     public let streams: any ServingStore
     public let metrics: MonitoringMetrics
     public let references: ServerReferenceResolver
+    /// Learns the server's URL when it listens, so retrain runs are tracked on it.
+    public let pipelines: ServerPipelineTrigger
+    let settings: MonitoringSettings
 
     /// The scheduler that evaluates monitors with a `schedule_seconds`; stopped on graceful shutdown.
-    public var services: [any Service] { [] }
+    public var services: [any Service] {
+        scheduler.map { [MonitorSchedulerService(service: service, scheduler: $0)] } ?? []
+    }
+    /// Nil when the settings turn scheduling off.
+    let scheduler: MonitorScheduler?
 }
 
 func buildMonitoringComponents(store: any MonitoringStore, serving: any ServingStore, datasets: any DatasetStore,
-                               objects: ObjectCache, referenceFolder: String,
+                               objects: ObjectCache, referenceFolder: String, settings: MonitoringSettings,
                                metrics registry: PrometheusCollectorRegistry) -> MonitoringComponents {
     let metrics = MonitoringMetrics(registry: registry)
     let references = ServerReferenceResolver(datasets: datasets, objects: objects, folder: referenceFolder)
     let metered = MeteredMonitoringStore(store: store, metrics: metrics)
-    let service = MonitorService(store: metered, serving: serving, references: references, observer: metrics)
-    return MonitoringComponents(service: service, store: metered, streams: serving, metrics: metrics, references: references)
+    let pipelines = ServerPipelineTrigger(executable: settings.yardExecutable)
+    let service = MonitorService(store: metered, serving: serving, references: references, observer: metrics,
+                                 webhooks: HTTPWebhookSender(), pipelines: pipelines)
+    let logger = Logger(label: "yard.monitoring")
+    let scheduler = settings.schedulerEnabled
+        ? MonitorScheduler(service: service, report: { line in logger.warning("\(line)") }) : nil
+    return MonitoringComponents(service: service, store: metered, streams: serving, metrics: metrics, references: references,
+                                pipelines: pipelines, settings: settings, scheduler: scheduler)
+}
+
+/// Runs the monitor scheduler until graceful shutdown, then gives alert actions in flight (webhooks,
+/// pipeline runs) a few seconds to finish before the server exits.
+struct MonitorSchedulerService: Service {
+    let service: MonitorService
+    let scheduler: MonitorScheduler
+    static let actionGrace: Duration = .seconds(5)
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown { await scheduler.run() }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await service.waitForActions() }
+            group.addTask { try? await Task.sleep(for: Self.actionGrace) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
 }
 
 /// A monitor's reference is a registered dataset version (`yard data add --name`) whose file was pushed

@@ -21,10 +21,13 @@ public struct ServerConfiguration: Sendable {
     public var allowedHosts: [String]?
     /// Deployments: how often model URIs are re-resolved, the scoring body limit, the prediction log.
     public var serving: ServingSettings
+    /// Monitors: the scheduler, and the yard binary their pipeline actions run.
+    public var monitoring: MonitoringSettings
 
     public init(host: String = "127.0.0.1", port: Int = 5000, dataDirectory: String = "yard-data",
                 storeURI: String? = nil, artifactsURI: String? = nil, limits: BodyLimits = BodyLimits(),
-                idleTimeoutSeconds: Int = 60, allowedHosts: [String]? = nil, serving: ServingSettings = ServingSettings()) {
+                idleTimeoutSeconds: Int = 60, allowedHosts: [String]? = nil, serving: ServingSettings = ServingSettings(),
+                monitoring: MonitoringSettings = MonitoringSettings()) {
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
@@ -34,6 +37,7 @@ public struct ServerConfiguration: Sendable {
         self.idleTimeoutSeconds = idleTimeoutSeconds
         self.allowedHosts = allowedHosts
         self.serving = serving
+        self.monitoring = monitoring
     }
 
     var absoluteDataDirectory: String {
