@@ -24,8 +24,8 @@ enum HistogramSVG {
         var svg = "<svg class=\"hist\" viewBox=\"0 0 \(x(width)) \(x(height))\" width=\"\(x(width))\" height=\"\(x(height))\" role=\"img\" aria-labelledby=\"\(id)\">"
         svg += "<title id=\"\(id)\">Distribution of \(name): reference vs current, share of values per \(rotated ? "category" : "bin")</title>"
         // Legend.
-        svg += "<rect class=\"ref\" x=\"\(x(left))\" y=\"6\" width=\"10\" height=\"10\"/><text x=\"\(x(left + 14))\" y=\"15\">reference</text>"
-        svg += "<rect class=\"cur\" x=\"\(x(left + 84))\" y=\"6\" width=\"10\" height=\"10\"/><text x=\"\(x(left + 98))\" y=\"15\">current</text>"
+        svg += "<rect class=\"ref key\" x=\"\(x(left))\" y=\"6\" width=\"10\" height=\"10\"/><text x=\"\(x(left + 14))\" y=\"15\">reference</text>"
+        svg += "<rect class=\"cur key\" x=\"\(x(left + 84))\" y=\"6\" width=\"10\" height=\"10\"/><text x=\"\(x(left + 98))\" y=\"15\">current</text>"
         // Y axis: 0 and the tallest share.
         let baseline = top + plotHeight
         svg += "<path class=\"axis\" d=\"M\(x(left)) \(x(top))V\(x(baseline))H\(x(left + plotWidth))\"/>"
