@@ -22,8 +22,8 @@ struct DriftCommand: AsyncParsableCommand {
             Examples:
               yard drift train.csv today.csv
               yard drift train.csv today.jsonl --columns mapping.yaml --html drift.html
-              yard drift dataset:churn-train@3fa9c2e1 live.csv --stattest psi --threshold 0.2
-              yard drift ref.csv cur.csv --json | jq '.columns[] | select(.drifted) | .column'
+              yard drift dataset:churn-train@3fa9c2e1 live.csv --stattest psi
+              yard drift ref.csv cur.csv --json | jq '.columns[] | select(.drifted)'
               yard drift ref.csv cur.csv --fail-on-drift --quiet    # for CI
 
             A mapping file (YAML) forces kinds and roles and sets tests per column:
@@ -38,21 +38,21 @@ struct DriftCommand: AsyncParsableCommand {
     @Argument(help: "Reference data: a .csv / .jsonl file, or dataset:<name>@<digest>.") var reference: String
     @Argument(help: "Current data, in the same forms.") var current: String
 
-    @Option(name: .customLong("columns"), help: "Column mapping file (YAML): kinds, roles, ignored columns, tests and thresholds.")
+    @Option(name: .customLong("columns"), help: ArgumentHelp("Column mapping file (YAML): kinds, roles, ignored columns, tests and thresholds.", valueName: "mapping.yaml"))
     var mappingPath: String?
 
-    @Option(help: "Test for every column (overrides the defaults), e.g. ks, psi, wasserstein, jensenshannon.")
+    @Option(help: ArgumentHelp("Test for every column (overrides the defaults), e.g. ks, psi, wasserstein, jensenshannon.", valueName: "name"))
     var stattest: String?
 
-    @Option(help: "Threshold for every column's test (default: the test's own, e.g. 0.05 for a p-value, 0.1 for a distance).")
+    @Option(help: ArgumentHelp("Threshold for every column's test (default: the test's own, e.g. 0.05 for a p-value, 0.1 for a distance).", valueName: "x"))
     var threshold: Double?
 
-    @Option(name: .customLong("drift-share"), help: "Share of drifted columns from which the dataset counts as drifted, 0 to 1 (default 0.5).")
+    @Option(name: .customLong("drift-share"), help: ArgumentHelp("Share of drifted columns from which the dataset counts as drifted, 0 to 1 (default 0.5).", valueName: "x"))
     var driftShare: Double?
 
     @Flag(help: "Print the report as JSON on stdout (nothing else goes to stdout).") var json = false
 
-    @Option(help: "Also write a self-contained HTML report (tables and charts, no external files) to this path.")
+    @Option(help: ArgumentHelp("Also write a self-contained HTML report (tables and charts, no external files) to this path.", valueName: "file"))
     var html: String?
 
     @Flag(name: .customLong("fail-on-drift"), help: "Exit with status 1 when the dataset drifted.") var failOnDrift = false
@@ -60,7 +60,7 @@ struct DriftCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "No progress; in text mode print only the summary line.") var quiet = false
 
     @Option(name: [.customLong("tracking-uri"), .customLong("server")],
-            help: "Yard server for dataset:<name>@<digest> inputs not in the local cache (default: the repository's server, $YARD_SERVER, $MLFLOW_TRACKING_URI).")
+            help: ArgumentHelp("Yard server for dataset:<name>@<digest> inputs not in the local cache (default: the repository's server, $YARD_SERVER, $MLFLOW_TRACKING_URI).", valueName: "url"))
     var trackingURI: String?
 
     /// Usage errors exit with status 2 and the usage line (ArgumentParser's own would exit 64).
