@@ -21,7 +21,9 @@ struct MonitorCommand: AsyncParsableCommand {
               schedule_seconds: 300
               columns: {target: churned, prediction: prediction, ignored: [id]}
               rules:
-                - {name: drift, condition: "share_drifted > 0.3 for 2 evaluations", actions: [notify, retrain]}
+                - name: drift
+                  condition: "share_drifted > 0.3 for 2 evaluations"
+                  actions: [notify, retrain]
               actions:
                 notify: {webhook: {url: "https://hooks.example.com/yard"}}
                 retrain: {pipeline: {workspace: /srv/churn, stage: train}}
@@ -59,7 +61,7 @@ struct MonitorFileOption: ParsableArguments {
         let root: JSONValue
         do {
             root = try ParamsFile.parse(String(decoding: data, as: UTF8.self), source: file).root
-        } catch let error as YardError {
+        } catch {
             throw CLIError(error.message)
         }
         guard case .object = root else {

@@ -66,7 +66,7 @@ public struct MonitorsClient: Sendable {
         public var fairness: Figures?
     }
 
-    /// The numeric members of a JSON object, whatever else it holds.
+    /// The numeric members of a JSON object and of its `metrics` object, whatever else it holds.
     public struct Figures: Decodable, Sendable {
         public var values: [String: Double]
 
@@ -81,7 +81,11 @@ public struct MonitorsClient: Sendable {
             let container = try decoder.container(keyedBy: Key.self)
             var values: [String: Double] = [:]
             for key in container.allKeys {
-                if let value = try? container.decode(Double.self, forKey: key) { values[key.stringValue] = value }
+                if let value = try? container.decode(Double.self, forKey: key) {
+                    values[key.stringValue] = value
+                } else if key.stringValue == "metrics", let nested = try? container.decode(Figures.self, forKey: key) {
+                    values.merge(nested.values) { _, inner in inner }
+                }
             }
             self.values = values
         }
