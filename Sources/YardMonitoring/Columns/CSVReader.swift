@@ -49,7 +49,7 @@ enum CSVReader {
         init(path: String, descriptor: Int32, capacity: Int) {
             self.path = path
             self.descriptor = descriptor
-            self.capacity = max(capacity, 64)
+            self.capacity = max(capacity, 1)
             self.buffer = .allocate(capacity: self.capacity)
             self.scratch = .allocate(capacity: scratchCapacity)
         }

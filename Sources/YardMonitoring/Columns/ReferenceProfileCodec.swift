@@ -73,7 +73,7 @@ public enum ReferenceProfileCodec {
         }
         let label = try reader.string()
         let rowCount = try reader.count(limit: Int.max / 4)
-        let columnCount = try reader.count(limit: reader.remaining)
+        let columnCount = try reader.count(bytesEach: 1)
         var columns: [LoadedColumn] = []
         var names = Set<String>()
         for _ in 0..<columnCount {
@@ -84,7 +84,7 @@ public enum ReferenceProfileCodec {
             let sample: ColumnSample
             switch try reader.byte() {
             case 0:
-                let count = try reader.count(limit: reader.remaining / 8)
+                let count = try reader.count(bytesEach: 8)
                 var numbers: [Double] = []
                 numbers.reserveCapacity(count)
                 for _ in 0..<count {
@@ -96,7 +96,7 @@ public enum ReferenceProfileCodec {
                 }
                 sample = ColumnSample(sortedNumbers: numbers, missing: missing)
             case 1:
-                let count = try reader.count(limit: reader.remaining)
+                let count = try reader.count(bytesEach: 1)
                 var numbers: [Double] = []
                 numbers.reserveCapacity(count)
                 if count > 0 {
@@ -115,7 +115,7 @@ public enum ReferenceProfileCodec {
                 }
                 sample = ColumnSample(sortedNumbers: numbers, missing: missing)
             case 2:
-                let count = try reader.count(limit: reader.remaining / 2)
+                let count = try reader.count(bytesEach: 2)
                 var counts: [CategoryValue: Int] = [:]
                 var total = 0
                 for _ in 0..<count {
@@ -230,8 +230,15 @@ public enum ReferenceProfileCodec {
             return Double(bitPattern: bits)
         }
 
+        /// A count of items that each take at least `bytesEach` of what follows it.
+        mutating func count(bytesEach: Int) throws -> Int {
+            let value = try varint()
+            guard value <= UInt64(remaining / bytesEach) else { throw damaged("a count of \(value) does not fit the data") }
+            return Int(value)
+        }
+
         mutating func string() throws -> String {
-            let length = try count(limit: remaining)
+            let length = try count(bytesEach: 1)
             guard let text = String(validating: bytes[offset..<offset + length], as: UTF8.self) else {
                 throw damaged("text is not UTF-8")
             }
