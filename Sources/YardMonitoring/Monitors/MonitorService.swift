@@ -67,6 +67,7 @@ public final class MonitorService: Sendable {
 
     /// Replaces the definition; the document's name, when given, must be `name`.
     public func update(name: String, _ document: JSONValue) async throws -> MonitorSpec {
+        _ = try await store.monitor(name: name)
         guard case .object(var members) = document else { throw YardError.invalid("A monitor spec must be a JSON object.") }
         if let given = members.first(where: { $0.0 == "name" })?.1 {
             guard given == .string(name) else {
@@ -76,7 +77,6 @@ public final class MonitorService: Sendable {
             members.insert(("name", .string(name)), at: 0)
         }
         let spec = try MonitorSpec(parsing: .object(members))
-        _ = try await store.monitor(name: name)
         try await checkReference(spec)
         try await store.updateMonitor(MonitorRecord(name: name, spec: spec.text, updatedAt: options.now()))
         return spec

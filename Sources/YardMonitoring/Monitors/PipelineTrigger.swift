@@ -53,58 +53,104 @@ public struct ProcessPipelineTrigger: PipelineTrigger {
         guard FileManager.default.fileExists(atPath: workspace, isDirectory: &isFolder), isFolder.boolValue else {
             return PipelineRunOutcome(exitCode: nil, timedOut: false, outputTail: "The workspace \(workspace) is not a folder; fix the action's pipeline.workspace.")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["run", stage]
-        process.currentDirectoryURL = URL(fileURLWithPath: workspace, isDirectory: true)
         var environment = ProcessInfo.processInfo.environment
         if let trackingURI { environment["MLFLOW_TRACKING_URI"] = trackingURI }
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            return PipelineRunOutcome(exitCode: nil, timedOut: false, outputTail: "Could not start \(executable): \(error.localizedDescription)")
+        // The child leads a process group of its own, so a timeout stops the stage's whole tree (a shell
+        // waiting on its command ignores SIGTERM until the command ends). `sh` changes to the workspace.
+        let arguments = ["/bin/sh", "-c", "cd \"$1\" && exec \"$2\" run \"$3\"", "sh", workspace, executable, stage]
+        var child = SpawnedChild()
+        if let failure = child.spawn(arguments: arguments, environment: environment.map { "\($0.key)=\($0.value)" }) {
+            return PipelineRunOutcome(exitCode: nil, timedOut: false, outputTail: "Could not start \(executable): \(failure)")
         }
-        let timedOut = TimeoutFlag()
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        let watchdog = DispatchWorkItem {
-            guard process.isRunning else { return }
-            timedOut.set()
-            process.terminate()
-            // A stage that ignores SIGTERM is killed after a grace period.
-            DispatchQueue.global().asyncAfter(deadline: .now() + 5) {
-                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            }
-        }
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: watchdog)
-        // Read to the end while the child runs, so a full pipe never stalls it; keep only the tail.
+        let deadline = ContinuousClock.now + timeout
         var tail: [UInt8] = []
-        let handle = output.fileHandleForReading
-        while true {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            tail.append(contentsOf: chunk)
+        var buffer = [UInt8](repeating: 0, count: 16_384)
+        func keep(_ count: Int) {
+            tail.append(contentsOf: buffer[0..<count])
             if tail.count > tailBytes * 2 { tail.removeFirst(tail.count - tailBytes) }
         }
-        process.waitUntilExit()
-        watchdog.cancel()
+        var status: Int32?
+        var timedOut = false
+        var killAt: ContinuousClock.Instant?
+        var outputOpen = true
+        while status == nil {
+            if outputOpen {
+                var poller = pollfd(fd: child.output, events: Int16(POLLIN), revents: 0)
+                if poll(&poller, 1, 100) > 0 {
+                    let count = buffer.withUnsafeMutableBytes { read(child.output, $0.baseAddress, $0.count) }
+                    if count > 0 { keep(count) } else { outputOpen = false }
+                }
+            } else {
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            status = child.exitStatus()
+            let now = ContinuousClock.now
+            if status == nil, !timedOut, now >= deadline {
+                timedOut = true
+                kill(-child.pid, SIGTERM)
+                killAt = now + .seconds(5)
+            }
+            if status == nil, let killAt, now >= killAt {
+                kill(-child.pid, SIGKILL)
+            }
+        }
+        // What the child wrote before it exited; a grandchild left running may keep the pipe open, so no EOF wait.
+        _ = fcntl(child.output, F_SETFL, fcntl(child.output, F_GETFL) | O_NONBLOCK)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(child.output, $0.baseAddress, $0.count) }
+            if count <= 0 { break }
+            keep(count)
+        }
+        close(child.output)
         if tail.count > tailBytes { tail.removeFirst(tail.count - tailBytes) }
         let text = String(decoding: tail, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        let signalled = process.terminationReason == .uncaughtSignal
-        return PipelineRunOutcome(exitCode: signalled ? 128 + process.terminationStatus : process.terminationStatus,
-                                  timedOut: timedOut.value, outputTail: text)
+        return PipelineRunOutcome(exitCode: status, timedOut: timedOut, outputTail: text)
     }
 }
 
-/// Set once by the watchdog, read by the waiting thread.
-private final class TimeoutFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var flag = false
+/// A child process spawned in its own process group, its stdout and stderr on one pipe.
+struct SpawnedChild {
+    var pid: pid_t = 0
+    var output: Int32 = -1
 
-    func set() { lock.withLock { flag = true } }
-    var value: Bool { lock.withLock { flag } }
+    /// Nil when started; otherwise why not.
+    mutating func spawn(arguments: [String], environment: [String]) -> String? {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { return "pipe() failed (errno \(errno))" }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        posix_spawn_file_actions_addclose(&actions, fds[0])
+        posix_spawn_file_actions_addclose(&actions, fds[1])
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETPGROUP))
+        posix_spawnattr_setpgroup(&attributes, 0)
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
+        close(fds[1])
+        guard result == 0 else {
+            close(fds[0])
+            return String(cString: strerror(result))
+        }
+        output = fds[0]
+        return nil
+    }
+
+    /// The exit code (128 + signal when killed), or nil while it runs.
+    func exitStatus() -> Int32? {
+        var status: Int32 = 0
+        guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+        let signal = status & 0x7f
+        return signal == 0 ? (status >> 8) & 0xff : 128 + signal
+    }
 }
