@@ -310,6 +310,13 @@ struct MonitorServiceTests {
         let key = ReferenceCache.key(MonitorSpec.Reference(dataset: "train", digest: "abc123"),
                                      mapping: try MonitorSpec(parsing: spec()).columns)
         #expect(try await fixture.store.referenceProfile(key: key) != nil)
+        // A restarted server evaluates from the stored profile without the file.
+        try FileManager.default.removeItem(atPath: fixture.directory.file("reference.csv"))
+        let restarted = MonitorService(store: fixture.store, serving: fixture.store, references: FileReferences(files: [:]),
+                                       options: MonitorServiceOptions(now: { fixture.clock.now }))
+        let again = try await restarted.evaluate(name: "churn-drift")
+        #expect(again.status == "ok", "\(again.error ?? "")")
+        #expect(again.shareDrifted == second.shareDrifted)
     }
 
     @Test func failingWebhookIsTriedOncePlusItsRetries() async throws {

@@ -40,6 +40,8 @@ public actor MonitorScheduler {
             _ = try await service.evaluate(name: name)
         } catch let error as YardError where error.code == .resourceDoesNotExist {
             // Deleted meanwhile.
+        } catch where Task.isCancelled {
+            // Shutting down.
         } catch {
             report("Monitor '\(name)': the scheduled evaluation failed: \(MonitorService.message(error))")
         }
