@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import NIOCore
 import YardCore
 import YardJSON
 import YardMonitoring
@@ -27,7 +26,7 @@ struct MonitoringRoutes {
             return Response.json(.object([("monitors", .array(records.map(Self.json)))]))
         }
         router.post("/monitors") { request, _ in
-            let body = try await MonitoringRequest.jsonObject(request, limit: limit)
+            let body = try await NativeRequest.jsonObject(request, limit: limit)
             let spec = try await service.create(body)
             return Response.json(.object([("monitor", Self.json(try await store.monitor(name: spec.name)))]))
         }
@@ -37,7 +36,7 @@ struct MonitoringRoutes {
         }
         router.put("/monitors/:name") { request, context in
             let name = try Self.name(context)
-            let body = try await MonitoringRequest.jsonObject(request, limit: limit)
+            let body = try await NativeRequest.jsonObject(request, limit: limit)
             let spec = try await service.update(name: name, body)
             return Response.json(.object([("monitor", Self.json(try await store.monitor(name: spec.name)))]))
         }
@@ -183,22 +182,5 @@ struct MonitoringRoutes {
     /// Stored compact JSON, embedded as JSON (or as a string if a store ever held something else).
     static func embedded(_ text: String) -> JSONValue {
         (try? JSONParser.parse(Array(text.utf8))) ?? .string(text)
-    }
-}
-
-/// Native JSON bodies of the monitoring API, with an over-limit body answered 413 naming the limit.
-enum MonitoringRequest {
-    static func jsonObject(_ request: Request, limit: Int) async throws -> JSONValue {
-        do {
-            return try await NativeRequest.jsonObject(request, limit: limit)
-        } catch is NIOTooManyBytesError {
-            throw tooLarge(limit)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw tooLarge(limit)
-        }
-    }
-
-    static func tooLarge(_ limit: Int) -> YardError {
-        YardError(.contentTooLarge, "The request body is larger than the native API's limit of \(limit) bytes; send fewer records or labels per request.")
     }
 }

@@ -23,14 +23,14 @@ struct MonitoringStreamRoutes {
         let limit = maxJSONBodyBytes
         router.post("/streams/:name/records") { request, context in
             let name = try Self.streamName(context)
-            let body = try await MonitoringRequest.jsonObject(request, limit: limit)
+            let body = try await NativeRequest.jsonObject(request, limit: limit)
             let records = try Self.records(from: body, stream: name, now: Identifiers.nowMillis())
             try await store.appendPredictions(records)
             return Response.json(.object([("received", .int(records.count)), ("ids", .array(records.map { .string($0.id) }))]))
         }
         router.post("/streams/:name/labels") { request, context in
             let name = try Self.streamName(context)
-            let body = try await MonitoringRequest.jsonObject(request, limit: limit)
+            let body = try await NativeRequest.jsonObject(request, limit: limit)
             let labels = try Self.labels(from: body)
             let matched = try await store.recordLabels(labels, deployment: Self.prefix + name, at: Identifiers.nowMillis())
             return Response.json(.object([("received", .int(labels.count)), ("matched", .int(matched))]))

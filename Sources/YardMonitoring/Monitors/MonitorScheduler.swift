@@ -68,8 +68,11 @@ public actor MonitorScheduler {
         let specs: [MonitorSpec]
         do {
             specs = try await service.monitors()
+        } catch is CancellationError {
+            return []
         } catch {
-            report("Monitor scheduler: listing monitors failed: \(MonitorService.message(error))")
+            // A stop cancels the listing; that is no failure to report.
+            if !Task.isCancelled { report("Monitor scheduler: listing monitors failed: \(MonitorService.message(error))") }
             return []
         }
         let now = service.options.now()

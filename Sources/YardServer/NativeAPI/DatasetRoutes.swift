@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import YardCore
 import YardJSON
 import YardStore
@@ -115,11 +116,19 @@ struct DatasetRoutes {
     }
 }
 
-/// Reading JSON bodies of the native API (`application/json`, a JSON object).
+/// Reading JSON bodies of the native API (`application/json`, a JSON object). A body over `limit` is a
+/// 413 naming the limit, not the collector's error (which would surface as a 500).
 enum NativeRequest {
     static func jsonObject(_ request: Request, limit: Int) async throws -> JSONValue {
         var request = request
-        let buffer = try await request.collectBody(upTo: limit)
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.collectBody(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw tooLarge(limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw tooLarge(limit)
+        }
         let document: JSONValue
         do {
             document = try JSONParser.parse(Array(buffer.readableBytesView))
@@ -128,5 +137,9 @@ enum NativeRequest {
         }
         guard case .object = document else { throw YardError(.badRequest, "Malformed JSON request body: expected a JSON object") }
         return document
+    }
+
+    static func tooLarge(_ limit: Int) -> YardError {
+        YardError(.contentTooLarge, "The request body is larger than the native API's limit of \(limit) bytes; send fewer items per request.")
     }
 }
