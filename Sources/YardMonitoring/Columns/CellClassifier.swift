@@ -28,15 +28,20 @@ enum CellClassifier {
 
     static func classify(_ cell: UnsafeBufferPointer<UInt8>) -> CellClass {
         if cell.isEmpty { return .missing }
-        let first = cell[0]
-        if cell.count <= 8, isNAStart(first), naSpellings.contains(Array(cell)) { return .missing }
+        // No NA spelling parses as a number, so numbers (most cells) skip the NA lookup.
         if let numeric = numberClass(cell) { return numeric }
-        if cell.count <= 5, first == UInt8(ascii: "T") || first == UInt8(ascii: "t") || first == UInt8(ascii: "F")
-            || first == UInt8(ascii: "f") {
-            let bytes = Array(cell)
-            if trueSpellings.contains(bytes) || falseSpellings.contains(bytes) { return .boolean }
-        }
+        if cell.count <= 8, isNAStart(cell[0]), naList.contains(where: { equal(cell, $0) }) { return .missing }
+        if cell.count <= 5, boolList.contains(where: { equal(cell, $0) }) { return .boolean }
         return .string
+    }
+
+    private static let naList = Array(naSpellings)
+    private static let boolList = Array(trueSpellings) + Array(falseSpellings)
+
+    private static func equal(_ cell: UnsafeBufferPointer<UInt8>, _ spelling: [UInt8]) -> Bool {
+        guard cell.count == spelling.count else { return false }
+        for index in 0..<spelling.count where cell[index] != spelling[index] { return false }
+        return true
     }
 
     /// `true` for a boolean cell's true spelling (the caller knows the cell is boolean).
