@@ -69,6 +69,10 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("prediction-log-retain"), help: "Prediction log records kept per deployment (the newest); 0 keeps everything.")
     var predictionLogRetain = 100_000
 
+    @Option(name: .customLong("pipeline-workspace"),
+            help: "A folder under which monitors' pipeline actions may run `yard run <stage>` (repeatable); without it, pipeline actions are refused.")
+    var pipelineWorkspaces: [String] = []
+
     func validate() throws {
         guard servingPollInterval.isFinite, servingPollInterval >= 0.01 else {
             throw ValidationError("--serving-poll-interval must be at least 0.01 seconds, got \(servingPollInterval).")
@@ -105,7 +109,8 @@ struct ServerCommand: AsyncParsableCommand {
         let configuration = ServerConfiguration(
             host: host, port: port, dataDirectory: dataDirectory, storeURI: store, artifactsURI: artifacts,
             limits: limits, idleTimeoutSeconds: idleTimeout,
-            allowedHosts: allowedHosts.map { $0.split(separator: ",").map(String.init) }, serving: serving)
+            allowedHosts: allowedHosts.map { $0.split(separator: ",").map(String.init) }, serving: serving,
+            monitoring: MonitoringSettings(pipelineWorkspaces: pipelineWorkspaces))
         let application: any ApplicationProtocol
         do {
             let components = try buildComponents(configuration)

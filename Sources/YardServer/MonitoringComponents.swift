@@ -15,10 +15,13 @@ public struct MonitoringSettings: Sendable {
     public var yardExecutable: String?
     /// Evaluate monitors on their `schedule_seconds`; off, they are evaluated only when asked.
     public var schedulerEnabled: Bool
+    /// Folders under which pipeline actions may run stages (`--pipeline-workspace`); empty = none may.
+    public var pipelineWorkspaces: [String]
 
-    public init(yardExecutable: String? = nil, schedulerEnabled: Bool = true) {
+    public init(yardExecutable: String? = nil, schedulerEnabled: Bool = true, pipelineWorkspaces: [String] = []) {
         self.yardExecutable = yardExecutable
         self.schedulerEnabled = schedulerEnabled
+        self.pipelineWorkspaces = pipelineWorkspaces
     }
 }
 
@@ -49,7 +52,7 @@ func buildMonitoringComponents(store: any MonitoringStore, serving: any ServingS
     let metrics = MonitoringMetrics(registry: registry)
     let references = ServerReferenceResolver(datasets: datasets, objects: objects, folder: referenceFolder)
     let metered = MeteredMonitoringStore(store: store, metrics: metrics)
-    let pipelines = ServerPipelineTrigger(executable: settings.yardExecutable)
+    let pipelines = ServerPipelineTrigger(executable: settings.yardExecutable, allowedRoots: settings.pipelineWorkspaces)
     let service = MonitorService(store: metered, serving: serving, references: references, observer: metrics,
                                  webhooks: HTTPWebhookSender(), pipelines: pipelines)
     let logger = Logger(label: "yard.monitoring")

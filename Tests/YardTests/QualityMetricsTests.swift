@@ -189,4 +189,23 @@ struct QualityMetricsTests {
         #expect(QualityEvaluation.inferTask(target: [.number(1), .number(0)], prediction: [.number(1), .number(1)], notes: &notes) == .classification)
         #expect(QualityEvaluation.inferTask(target: [.text("x")], prediction: [.number(1)], notes: &notes) == .classification)
     }
+
+    @Test func hostileTablesAreErrorsNotCrashes() throws {
+        // A probabilities object where a class label belongs (a JSON-lines target cell {"a": 0.5}).
+        let objects = LabeledTable(path: "t.jsonl", columnNames: ["y", "p"], rowCount: 2,
+                                   columns: ["y": [.probabilities(["a": 0.5]), .text("b")], "p": [.text("a"), .text("b")]])
+        #expect(throws: QualityError.self) {
+            try QualityEvaluation.run(table: objects, options: QualityOptions(target: "y", prediction: "p", task: .classification))
+        }
+        // A column with more cells than rows (a repeated key in a live record) must not index past the others.
+        let misaligned = LabeledTable(path: "window", columnNames: ["y", "p"], rowCount: 2,
+                                      columns: ["y": [.text("a"), .text("b"), .text("a")], "p": [.text("a"), .text("b")]])
+        #expect(throws: QualityError.self) {
+            try QualityEvaluation.run(table: misaligned, options: QualityOptions(target: "y", prediction: "p"))
+        }
+        let missingColumn = LabeledTable(path: "window", columnNames: ["y"], rowCount: 1, columns: ["y": [.text("a")]])
+        #expect(throws: QualityError.self) {
+            try QualityEvaluation.run(table: missingColumn, options: QualityOptions(target: "y", prediction: "p"))
+        }
+    }
 }

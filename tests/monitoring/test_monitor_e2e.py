@@ -74,7 +74,9 @@ def server(yard_bin, tmp_path_factory):
     env = {**os.environ, "MLFLOW_DISABLE_TELEMETRY": "true", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     env.pop("MLFLOW_TRACKING_URI", None)
     env.pop("YARD_SERVER", None)
-    proc = subprocess.Popen([yard_bin, "server", "--port", "0", "--data-dir", str(data / "server"), "--serving-poll-interval", "0.2"],
+    # Pipeline actions may run only in workspaces under --pipeline-workspace: here pytest's temporary root.
+    proc = subprocess.Popen([yard_bin, "server", "--port", "0", "--data-dir", str(data / "server"), "--serving-poll-interval", "0.2",
+                             "--pipeline-workspace", str(tmp_path_factory.getbasetemp())],
                             stdout=log, stderr=subprocess.STDOUT, env=env)
 
     def started():
@@ -320,3 +322,14 @@ def test_monitor_errors_say_what_to_do(server, yard, reference, tmp_path):
     unknown_reference.write_text("name: r\nsource: {stream: clicks}\nreference: {dataset: churn-train, digest: '0000000'}\nwindow: {last_records: 10}\n")
     refused = yard("monitor", "create", "-f", unknown_reference, "--server", url, check=False)
     assert refused.returncode != 0 and "0000000" in refused.stderr + refused.stdout
+
+
+def test_pipeline_workspace_outside_the_allowed_folders_is_refused(server, reference):
+    url, _, _ = server
+    spec = {"name": "outside", "source": {"deployment": "churn"}, "reference": {"dataset": "churn-train", "digest": reference},
+            "window": {"last_records": 100}, "rules": [{"name": "drift", "condition": "share_drifted > 0.3", "actions": ["retrain"]}],
+            "actions": {"retrain": {"pipeline": {"workspace": "/tmp", "stage": "train"}}}}
+    answer = requests.post(f"{url}/api/v1/monitors", json=spec, timeout=30)
+    assert answer.status_code == 400, answer.text
+    assert "actions.retrain.pipeline.workspace" in answer.json()["message"]
+    assert "--pipeline-workspace" in answer.json()["message"]

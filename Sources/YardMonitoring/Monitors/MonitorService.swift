@@ -39,6 +39,7 @@ public final class MonitorService: Sendable {
     let actions: AlertActionRunner
     let options: MonitorServiceOptions
     let referenceCache = ReferenceCache()
+    let pipelines: (any PipelineTrigger)?
     /// Commits refused because another evaluation changed the alert states first are recomputed from
     /// the new states this many times before the conflict is reported.
     static let commitAttempts = 3
@@ -51,6 +52,7 @@ public final class MonitorService: Sendable {
         self.references = references
         self.observer = observer
         self.options = options
+        self.pipelines = pipelines
         self.actions = AlertActionRunner(store: store, webhooks: webhooks, pipelines: pipelines, options: options)
     }
 
@@ -99,9 +101,14 @@ public final class MonitorService: Sendable {
     }
 
     private func checkReference(_ spec: MonitorSpec) async throws {
+        for (name, action) in spec.actions.sorted(by: { $0.key < $1.key }) {
+            if case .pipeline(let workspace, _, _) = action, let pipelines, let refusal = pipelines.refusal(workspace: workspace) {
+                throw YardError.invalid("actions.\(name).pipeline.workspace: \(refusal)")
+            }
+        }
         do {
             _ = try await references.referencePath(dataset: spec.reference.dataset, digest: spec.reference.digest)
-        } catch let error as YardError {
+        } catch let error as YardError where error.code == .invalidParameterValue || error.code == .resourceDoesNotExist {
             throw YardError.invalid("reference: \(error.message)")
         }
     }

@@ -95,7 +95,12 @@ struct WindowTable {
         for (index, input) in inputRows.enumerated() {
             var row: [(String, JSONValue)] = []
             if case .object(let members) = input {
-                row = members.filter { $0.0 != predictionColumn && $0.0 != targetColumn }
+                // Posted features are untrusted: a repeated key or one spelled like an internal column
+                // would give that column two cells in one row and misalign every column after it.
+                var seen = Set<String>()
+                row = members.filter { name, _ in
+                    name != predictionColumn && name != targetColumn && !name.hasPrefix("\u{1}") && seen.insert(name).inserted
+                }
             }
             let answer = index < outputRows.count ? Self.prediction(in: outputRows[index]) : (value: nil, probabilities: nil)
             row.append((predictionColumn, answer.value ?? .null))
@@ -119,7 +124,8 @@ struct WindowTable {
     static let qualityTarget = "\u{1}target"
 
     private mutating func addQualityRow(_ row: [(String, TableCell)]) {
-        for (name, cell) in row {
+        var seen = Set<String>()
+        for (name, cell) in row where seen.insert(name).inserted {
             if cells[name] == nil {
                 cells[name] = Array(repeating: .missing, count: rows)
                 columnOrder.append(name)

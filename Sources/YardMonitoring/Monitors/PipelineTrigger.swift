@@ -20,6 +20,13 @@ public struct PipelineRunOutcome: Sendable, Equatable {
 /// Runs a pipeline stage in a workspace (the retrain action).
 public protocol PipelineTrigger: Sendable {
     func run(workspace: String, stage: String, timeout: Duration) async -> PipelineRunOutcome
+    /// Why this trigger would refuse to run in `workspace`, or nil when it would run there. Asked when a
+    /// monitor is created or updated, so a refused workspace is a 400 then rather than a failed action later.
+    func refusal(workspace: String) -> String?
+}
+
+extension PipelineTrigger {
+    public func refusal(workspace: String) -> String? { nil }
 }
 
 /// Runs `<executable> run <stage>` in the workspace as a child process. The server passes its own binary
@@ -149,7 +156,10 @@ struct SpawnedChild {
     /// The exit code (128 + signal when killed), or nil while it runs.
     func exitStatus() -> Int32? {
         var status: Int32 = 0
-        guard waitpid(pid, &status, WNOHANG) == pid else { return nil }
+        let waited = waitpid(pid, &status, WNOHANG)
+        // -1 other than EINTR (ECHILD: reaped elsewhere) would otherwise read as "still running" forever.
+        if waited == -1 && errno != EINTR { return -1 }
+        guard waited == pid else { return nil }
         let signal = status & 0x7f
         return signal == 0 ? (status >> 8) & 0xff : 128 + signal
     }

@@ -82,6 +82,15 @@ public enum QualityEvaluation {
     }
 
     public static func run(table: LabeledTable, options: QualityOptions) throws(QualityError) -> QualityReport {
+        // Tables come from files and from live windows; a missing or misaligned column is a bad table,
+        // never a reason to index past an end.
+        let named = [options.target, options.prediction] + options.scores.map { scoreSpec($0).column } + (options.sensitive.map { [$0] } ?? [])
+        for column in named {
+            guard let cells = table.columns[column] else { throw QualityError("The data has no column '\(column)'.") }
+            guard cells.count == table.rowCount else {
+                throw QualityError("Column '\(column)' has \(cells.count) cells for \(table.rowCount) rows; every row needs one cell per column.")
+            }
+        }
         let targetCells = table.columns[options.target]!, predictionCells = table.columns[options.prediction]!
         let used = targetCells.indices.filter { targetCells[$0] != .missing && predictionCells[$0] != .missing }
         var notes: [String] = []
@@ -111,6 +120,12 @@ public enum QualityEvaluation {
 
     private static func classification(table: LabeledTable, used: [Int], options: QualityOptions,
                                        notes: [String]) throws(QualityError) -> QualityReport {
+        for column in [options.target, options.prediction] {
+            let cells = table.columns[column]!
+            if let row = used.first(where: { cells[$0].label == nil }) {
+                throw QualityError("Column '\(column)' row \(row + 1) holds \(cells[row]), not a class label; give one label per row (probabilities go in --score columns).")
+            }
+        }
         let truth = used.map { table.columns[options.target]![$0].label! }
         let predicted = used.map { table.columns[options.prediction]![$0].label! }
         let classes = LabelText.sorted(truth + predicted)
