@@ -1,4 +1,5 @@
 import Foundation
+import YardCore
 
 /// Unbuffered output, so lines reach a pipe (a supervisor, a test) at once, not when a buffer fills.
 enum Console {
@@ -24,15 +25,6 @@ enum Console {
     /// print: control characters become visible escapes, so a stored value cannot move the cursor,
     /// recolour the terminal or forge extra lines in `yard model history`.
     static func printable(_ text: String) -> String {
-        var result = ""
-        for scalar in text.unicodeScalars {
-            switch scalar.properties.generalCategory {
-            case .control, .format, .lineSeparator, .paragraphSeparator:
-                result += "\\u{" + String(scalar.value, radix: 16) + "}"
-            default:
-                result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
+        TerminalText.printable(text)
     }
 }

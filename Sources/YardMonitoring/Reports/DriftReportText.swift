@@ -1,3 +1,4 @@
+import YardCore
 import Foundation
 
 /// The drift report as a terminal table, a summary line and the skipped columns.
@@ -83,18 +84,8 @@ public enum DriftReportText {
         "\u{1B}[\(bold ? "1;" : "")\(code)m\(text)\u{1B}[0m"
     }
 
-    /// Column names and labels come from user files: control characters are shown as escapes so a
-    /// crafted header cannot move the cursor or recolour the terminal.
+    /// Column names and labels come from user files: a crafted header cannot drive the terminal.
     public static func printable(_ text: String) -> String {
-        var result = ""
-        for scalar in text.unicodeScalars {
-            switch scalar.properties.generalCategory {
-            case .control, .format, .lineSeparator, .paragraphSeparator:
-                result += "\\u{" + String(scalar.value, radix: 16) + "}"
-            default:
-                result.unicodeScalars.append(scalar)
-            }
-        }
-        return result
+        TerminalText.printable(text)
     }
 }
