@@ -141,7 +141,8 @@ struct DriftCommand: AsyncParsableCommand {
         let currentSource = try openTable(path: currentInput.path, label: currentInput.label)
         try Self.checkMapping(mapping, file: mappingPath, reference: referenceSource, current: currentSource)
 
-        progress.start(columns: Set(referenceSource.columnNames).union(currentSource.columnNames).count)
+        // The engine reports each reference column once; columns only in the current data are skipped unreported.
+        progress.start(columns: referenceSource.columnNames.count)
         defer { progress.finish() }
         return try await DriftEngine.run(reference: referenceSource, current: currentSource, options: options,
                                          progress: { column in progress.columnDone(column) })

@@ -23,7 +23,10 @@ public enum ReferenceProfileCodec {
             writeVarint(UInt64(max(column.sample.missing, 0)), &out)
             switch column.sample.values {
             case .numbers(let numbers):
-                if numbers.allSatisfy({ $0 == $0.rounded() && abs($0) < exactIntegerLimit }) {
+                // Gaps are exact only when the whole span is below 2^53, and only ascending values have gaps.
+                if let first = numbers.first, let last = numbers.last, last - first < exactIntegerLimit,
+                   numbers.allSatisfy({ $0 == $0.rounded() && abs($0) < exactIntegerLimit }),
+                   zip(numbers, numbers.dropFirst()).allSatisfy({ $0 <= $1 }) {
                     out.append(1)
                     writeVarint(UInt64(numbers.count), &out)
                     var previous = numbers.first ?? 0

@@ -17,14 +17,17 @@ public enum ColumnHistograms {
         guard let lowest = [reference.first, current.first].compactMap({ $0 }).min(),
               let highest = [reference.last, current.last].compactMap({ $0 }).max() else { return nil }
         var low = lowest, high = highest
-        if low == high { low -= 0.5; high += 0.5 }
+        // Half-unit padding vanishes for huge values (1e17 ± 0.5 == 1e17): widen relative to the value too.
+        if low == high { let pad = max(0.5, abs(low) * 1e-9); low -= pad; high += pad }
+        // A span beyond the largest double (−1e308 … 1e308) has no equal-width bins to draw.
+        guard (high - low).isFinite, high > low else { return nil }
         let width = (high - low) / Double(numericBins)
         let edges = (0...numericBins).map { $0 == numericBins ? high : low + Double($0) * width }
         func shares(_ sorted: [Double]) -> [Double] {
             var counts = [Int](repeating: 0, count: numericBins)
             for value in sorted {
-                var bin = Int((value - low) / (high - low) * Double(numericBins))
-                bin = min(max(bin, 0), numericBins - 1)
+                let position = (value - low) / (high - low) * Double(numericBins)
+                var bin = position.isNaN ? 0 : Int(min(max(position, 0), Double(numericBins - 1)))
                 // Rounding can put a value on the wrong side of an edge; the edges decide, as numpy's do.
                 while bin > 0, value < edges[bin] { bin -= 1 }
                 while bin < numericBins - 1, value >= edges[bin + 1] { bin += 1 }

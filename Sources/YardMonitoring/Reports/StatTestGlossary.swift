@@ -10,7 +10,7 @@ enum StatTestGlossary {
         case "kl_div": return "Kullback–Leibler divergence between the binned distributions (0 when they are the same, unbounded)."
         case "psi": return "Population Stability Index over bins: the sum of (current − reference) × ln(current / reference) of the bin shares."
         case "ed": return "Energy distance between the two samples: grows as they separate in location or shape."
-        case "t_test": return "Welch's t-test: whether the means differ."
+        case "t_test": return "Student's t-test (pooled variance): whether the means differ."
         case "mannw": return "Mann–Whitney U test: whether values of one sample tend to be larger than the other's."
         case "anderson": return "k-sample Anderson–Darling test: like Kolmogorov–Smirnov, with more weight on the tails."
         case "cramer_von_mises": return "Cramér–von Mises test: the squared gaps between the two cumulative distributions, summed over the values."

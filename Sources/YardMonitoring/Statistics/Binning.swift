@@ -75,6 +75,9 @@ enum Binning {
     /// `integerTyped` mirrors numpy widening a bin narrower than 1 to 1 for integer arrays.
     static func sturgesEdges(minimum: Double, maximum: Double, size: Int,
                              integerTyped: Bool) throws(DriftError) -> [Double] {
+        guard (maximum - minimum).isFinite else {
+            throw DriftError("The values span more than a double can hold (\(minimum) to \(maximum)), so they cannot be split into equal-width bins; choose a test that does not bin (e.g. ks or wasserstein).")
+        }
         var first = minimum, last = maximum
         if first == last {
             first -= 0.5
@@ -84,7 +87,11 @@ enum Binning {
         var binCount = 1
         if width != 0 {
             if integerTyped && width < 1 { width = 1 }
-            binCount = Int(((last - first) / width).rounded(.up))
+            let bins = ((last - first) / width).rounded(.up)
+            guard bins.isFinite, bins >= 1, bins <= 1_000_000 else {
+                throw DriftError("The values (\(first) to \(last)) cannot be split into Sturges bins of width \(width).")
+            }
+            binCount = Int(bins)
         }
         let edges = linspace(first, last, count: binCount + 1)
         for index in 1..<edges.count where edges[index - 1] >= edges[index] {
