@@ -122,12 +122,28 @@ extension DataRepository {
             downloaded.formUnion(unique.map(\.digest))
         }
 
+        // Manifests are read to learn what else is needed, before the repair pass below re-hashes the
+        // rest, so a corrupt manifest has to be replaced first or nothing below it could be repaired.
+        var repairedManifests = 0
+        if repair {
+            for output in outputs where output.pointer.kind == .directory
+                && cache.contains(output.pointer.digest) && !cache.isIntact(output.pointer.digest) {
+                cache.remove(output.pointer.digest)
+                repairedManifests += 1
+            }
+        }
         let roots = outputs.filter { !cache.contains($0.pointer.digest) }.map {
             TransferItem(digest: $0.pointer.digest, size: $0.pointer.kind == .file ? $0.pointer.size : 0)
         }
         try await download(roots, phase: "Downloading")
         for output in outputs where output.pointer.kind == .directory {
             let children = try manifestChildren(of: output)
+            if repair {
+                for child in children where cache.contains(child) && !cache.isIntact(child) {
+                    cache.remove(child)
+                    repairedManifests += 1
+                }
+            }
             try await download(children.filter { !cache.contains($0) }.map { TransferItem(digest: $0, size: 0) }, phase: "Downloading")
         }
         for output in outputs {
@@ -154,7 +170,7 @@ extension DataRepository {
             let corrupt = zip(present, intact).compactMap { $1 ? nil : $0 }
             for digest in corrupt { cache.remove(digest) }
             try await download(corrupt.map { TransferItem(digest: $0, size: needed[$0] ?? 0) }, phase: "Repairing")
-            summary.repaired = corrupt.count
+            summary.repaired = corrupt.count + repairedManifests
         }
         let (files, bytes) = counter.totals
         summary.transferred = files
