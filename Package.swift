@@ -75,6 +75,12 @@ let package = Package(
             "YardCore", "YardJSON", "YardStore",
             .product(name: "Yams", package: "Yams"),
         ]),
+        // The web UI: server-rendered pages, SVG charts drawn on the server, one script and one stylesheet
+        // carried in the binary. Pages call the domain services, never SQL, and know nothing of Hummingbird:
+        // YardServer adapts requests to `WebRequest` and mounts `WebUI.routes`.
+        .target(name: "YardWeb", dependencies: [
+            "YardCore", "YardJSON", "YardStore", "YardBlobs", "YardTracking", "YardRegistry",
+        ]),
         .target(name: "YardClient", dependencies: [
             "YardCore", "YardData", "YardPipelines",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -83,7 +89,7 @@ let package = Package(
         ]),
         .target(name: "YardServer", dependencies: [
             "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardBlobs", "YardTracking", "YardRegistry", "YardData",
-            "YardServing", "YardMonitoring",
+            "YardServing", "YardMonitoring", "YardWeb",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
@@ -98,7 +104,7 @@ let package = Package(
         ]),
         .executableTarget(name: "yard", dependencies: ["YardCLI", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "YardTests", dependencies: [
-            "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardBlobs", "YardTracking", "YardRegistry", "YardServer", "YardData", "YardClient", "YardPipelines", "YardCLI", "YardServing", "YardMonitoring",
+            "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardBlobs", "YardTracking", "YardRegistry", "YardServer", "YardData", "YardClient", "YardPipelines", "YardCLI", "YardServing", "YardMonitoring", "YardWeb",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

@@ -20,6 +20,8 @@ public enum Validation {
     /// One page of `metrics/get-history`: what the MLflow client asks for (`GET_METRIC_HISTORY_MAX_RESULTS`),
     /// used when a request gives no `max_results`, and the most a request may ask for.
     public static let maxMetricHistoryResults = 25000
+    /// The most runs the compare page (and `metricSeries`) reads at once.
+    public static let maxCompareRuns = 500
     /// The largest offset a page token may carry. Far beyond any real result set, and small enough that
     /// `offset + page size` can never overflow.
     public static let maxPageOffset = 1 << 53

@@ -132,6 +132,7 @@ public func buildRouter(_ components: ServerComponents) throws -> Router<YardReq
     MonitoringRoutes(monitoring: components.monitoring, maxJSONBodyBytes: limits.nativeJSONBytes).register(on: native.router)
     MonitoringStreamRoutes(store: components.monitoring.streams, maxJSONBodyBytes: limits.nativeJSONBytes).register(on: native.router)
     router.addRoutes(native.router, atPath: RouterPath(NativeRoutes.mountPath))
+    WebUIRoutes(components: components).register(on: router)
     return router
 }
 

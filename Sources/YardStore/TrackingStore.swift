@@ -30,6 +30,43 @@ public protocol TrackingStore: Sendable {
     /// One page of a key's history, ordered by (timestamp, step, value). `maxResults` is positive and
     /// already bounded by the caller; `pageToken` is the store's own.
     func metricHistory(runId: String, key: String, maxResults: Int, pageToken: String?) async throws -> Page<Metric>
+
+    // MARK: Overviews (the web UI)
+    /// Run counts and the latest activity of every experiment that has runs.
+    func experimentActivity() async throws -> [ExperimentActivity]
+    /// The distinct param, metric and tag keys of the experiments' runs (active and deleted), sorted.
+    func runColumnKeys(experimentIds: [String]) async throws -> RunColumnKeys
+    /// The whole history of one metric for each run, ordered by (step, timestamp, value); runs without the
+    /// metric are absent. Unknown run ids are skipped, not an error.
+    func metricSeries(runIds: [String], key: String) async throws -> [String: [Metric]]
+}
+
+public struct ExperimentActivity: Sendable, Equatable {
+    public var experimentId: String
+    public var activeRuns: Int
+    public var deletedRuns: Int
+    /// The latest start or end time of any of its runs, epoch milliseconds.
+    public var lastActivity: Int64?
+
+    public init(experimentId: String, activeRuns: Int, deletedRuns: Int, lastActivity: Int64?) {
+        self.experimentId = experimentId
+        self.activeRuns = activeRuns
+        self.deletedRuns = deletedRuns
+        self.lastActivity = lastActivity
+    }
+}
+
+/// Column names a runs table can show, by kind, each sorted.
+public struct RunColumnKeys: Sendable, Equatable {
+    public var params: [String]
+    public var metrics: [String]
+    public var tags: [String]
+
+    public init(params: [String], metrics: [String], tags: [String]) {
+        self.params = params
+        self.metrics = metrics
+        self.tags = tags
+    }
 }
 
 /// Why a tracking store refused a request, as data. YardTracking turns each case into MLflow's error

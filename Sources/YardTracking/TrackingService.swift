@@ -210,6 +210,24 @@ public struct TrackingService: Sendable {
         }
     }
 
+    // MARK: Overviews
+
+    public func experimentActivity() async throws -> [ExperimentActivity] {
+        try await storeCall { try await store.experimentActivity() }
+    }
+
+    public func runColumnKeys(experimentIds: [String]) async throws -> RunColumnKeys {
+        try await storeCall { try await store.runColumnKeys(experimentIds: experimentIds) }
+    }
+
+    /// Full histories of one metric for up to `Validation.maxCompareRuns` runs.
+    public func metricSeries(runIds: [String], key: String) async throws -> [String: [Metric]] {
+        guard runIds.count <= Validation.maxCompareRuns else {
+            throw YardError.invalid("At most \(Validation.maxCompareRuns) runs can be read at once; got \(runIds.count).")
+        }
+        return try await storeCall { try await store.metricSeries(runIds: runIds, key: key) }
+    }
+
     // MARK: Rules
 
     static func validatedParams(_ params: [Param]) throws -> [Param] {

@@ -1,0 +1,4 @@
+extension Stylesheet {
+    static let runStyles = """
+        """
+}
