@@ -108,12 +108,13 @@ def log_run_rest(client: Client, experiment: str, run: RunData) -> str:
     rid = client.post("runs/create", {"experiment_id": experiment, "run_name": run.name,
                                       "start_time": run.start})["run"]["info"]["run_id"]
     metrics = [{"key": k, "value": v, "timestamp": t, "step": s} for k, v, t, s in run.metrics]
-    for first in range(0, max(1, len(metrics)), 1000):
-        body = {"run_id": rid, "metrics": metrics[first:first + 1000]}
-        if first == 0:
-            body["params"] = [{"key": k, "value": v} for k, v in run.params]
-            body["tags"] = [{"key": k, "value": v} for k, v in run.tags]
-        client.post("runs/log-batch", body)
+    # The first batch carries the params and tags; a batch holds at most 1,000 items in all.
+    first = 1000 - len(run.params) - len(run.tags)
+    client.post("runs/log-batch", {"run_id": rid, "metrics": metrics[:first],
+                                   "params": [{"key": k, "value": v} for k, v in run.params],
+                                   "tags": [{"key": k, "value": v} for k, v in run.tags]})
+    for start in range(first, len(metrics), 1000):
+        client.post("runs/log-batch", {"run_id": rid, "metrics": metrics[start:start + 1000]})
     client.post("runs/update", {"run_id": rid, "status": "FINISHED", "end_time": run.start + 60_000})
     return rid
 
