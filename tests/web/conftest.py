@@ -3,7 +3,7 @@
 
 Environment:
     YARD_BIN                the yard binary (default <repo>/.build/debug/yard)
-    YARD_WEB_SCREENSHOTS    where the screenshots go (default: a temporary folder, printed at the end)
+    YARD_WEB_SCREENSHOTS    where the screenshots go (default: tests/web/screenshots, ignored by git)
     YARD_WEB_KEEP_DATA=1    keep the server's data folder and the seeding work folder
 """
 
@@ -79,8 +79,7 @@ def seeded(server, yard_bin) -> Seeded:
 
 @pytest.fixture(scope="session")
 def screenshot_dir() -> Path:
-    configured = os.environ.get("YARD_WEB_SCREENSHOTS")
-    path = Path(configured) if configured else Path(tempfile.mkdtemp(prefix="yard-web-shots-"))
+    path = Path(os.environ.get("YARD_WEB_SCREENSHOTS") or HERE / "screenshots")
     path.mkdir(parents=True, exist_ok=True)
     yield path
     print(f"\n[web] screenshots in {path}")
@@ -115,9 +114,12 @@ class Browser:
         return parts.path + (("?" + parts.query) if parts.query else "")
 
     def visit(self, path: str, status: int = 200) -> None:
-        """GET the page over HTTP to check its status, then load it in the browser and check the console."""
-        got = http_status(self.full(path))
+        """GET the page over HTTP to check its status and policy, then load it in the browser and check
+        the console."""
+        got, headers, _ = http_get(self.full(path))
         assert got == status, f"GET {path}: status {got}, expected {status}"
+        policy = headers.get("content-security-policy", "")
+        assert "script-src 'self'" in policy and "style-src 'self'" in policy, f"GET {path}: CSP is {policy!r}"
         self.drain_console()
         self.driver.get(self.full(path))
         self.assert_console_clean(allow_document_status=status != 200)
@@ -150,6 +152,7 @@ class Browser:
         element.click()
         self.wait(lambda d: is_stale(old), timeout, "the click did not load a new page")
         self.wait(lambda d: d.execute_script("return document.readyState") == "complete", timeout)
+        self.assert_console_clean()
 
     # -- reading
     def find(self, css: str):

@@ -22,6 +22,7 @@ class PageCase:
     path: str
     selectors: list[str]
     screenshot: str | None = None
+    screenshot_from: str | None = None  # scroll this element to the top first
 
 
 def contract_pages(s: Seeded) -> dict[str, PageCase]:
@@ -47,7 +48,7 @@ def contract_pages(s: Seeded) -> dict[str, PageCase]:
             'section#charts figure.metric-chart[data-metric="rmse"] svg.chart',
             'section#charts figure.metric-chart[data-metric="loss"] svg.chart', "section#tags", "section#description",
             f'section#inputs a[href*="/ui/datasets/{DATASET}/versions/"]', "section#outputs",
-            f'section#artifacts a[href^="/ui/runs/{run}/artifacts"]'], "run"),
+            f'section#artifacts a[href^="/ui/runs/{run}/artifacts"]'], "run", "section#metrics"),
         "run-chart-options": PageCase(f"/ui/runs/{run}?x=time&log=1&smooth=0.5",
                                       ['figure.metric-chart[data-metric="rmse"] svg.chart']),
         "run-wall-clock": PageCase(f"/ui/runs/{run}?x=wall", ['figure.metric-chart[data-metric="loss"] svg.chart']),
@@ -83,6 +84,8 @@ def test_page_renders_without_console_errors_or_broken_links(page, seeded, name)
     assert not missing, f"{case.path} lacks {missing}"
     assert not page.exists("p.error-message"), f"{case.path} shows an error: {page.find('p.error-message').text}"
     if case.screenshot:
+        if case.screenshot_from:
+            page.driver.execute_script("arguments[0].scrollIntoView()", page.find(case.screenshot_from))
         page.screenshot(case.screenshot)
     broken = page.check_links()
     assert not broken, f"broken links on {case.path}:\n" + "\n".join(broken)
