@@ -95,10 +95,15 @@ def test_column_picker_adds_a_column(page, seeded):
     assert not page.exists('th[data-column="params.l1_ratio"]')
     picker = page.find("details.column-picker")
     picker.find_element(By.TAG_NAME, "summary").click()
+    # Opening it lists the first keys; type only once that answer is in, so it cannot overwrite the next.
+    page.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "details.column-picker ul input[type=checkbox]"),
+              message="opening the picker listed no columns")
     search = picker.find_element(By.CSS_SELECTOR, "input[type=search]")
     search.send_keys("l1_r")
-    box = page.wait(lambda d: d.find_elements(By.CSS_SELECTOR, 'details.column-picker ul input[value="params.l1_ratio"]'),
-                    message="the picker never listed params.l1_ratio")[0]
+    page.wait(lambda d: [box.get_attribute("value") for box in
+                         d.find_elements(By.CSS_SELECTOR, "details.column-picker ul input[type=checkbox]")]
+              == ["params.l1_ratio"], message="typing did not narrow the picker to params.l1_ratio")
+    box = page.find('details.column-picker ul input[value="params.l1_ratio"]')
     page.click_and_wait(box)
     assert query_of(page.path())["cols"][0].split(",") == ["metrics.rmse", "params.l1_ratio"]
     assert page.exists('th[data-column="params.l1_ratio"]')
