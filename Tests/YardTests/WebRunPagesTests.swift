@@ -96,7 +96,7 @@ struct WebRunPagesTests {
             #expect(!fragment.body.contains("<html"))
             let missing = try await client.page("/ui/runs/\(run.info.runId)/chart?key=nope")
             #expect(missing.status == 404)
-            #expect(missing.body.contains("has no metric 'nope'"))
+            #expect(missing.body.contains("has no metric &#39;nope&#39;"))
         }
     }
 
@@ -209,7 +209,7 @@ struct WebRunPagesTests {
 
             let missing = try await client.page("/ui/runs/\(id)/artifacts?path=nope.txt")
             #expect(missing.status == 404)
-            #expect(missing.body.contains("has no artifact 'nope.txt'"))
+            #expect(missing.body.contains("has no artifact &#39;nope.txt&#39;"))
         }
     }
 

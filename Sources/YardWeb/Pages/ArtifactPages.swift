@@ -122,7 +122,7 @@ enum ArtifactPages {
         let (folderStore, folderLocation) = try locate(run, folder, services)
         let siblings = try await folderStore.list(folderLocation) ?? []
         var preview = HTML(reservingCapacity: 16_384)
-        await ArtifactPreview.render(run: run, path: path, name: entry.name, size: entry.size ?? 0, store: store, into: &preview)
+        await ArtifactPreview.render(run: run, path: path, location: location, name: entry.name, size: entry.size ?? 0, store: store, into: &preview)
         return PageLayout.page(title: title, section: .experiments, crumbs: crumbs) { main in
             RunPages.deletedBanner(run, into: &main)
             pathTrail(run, path: path, into: &main)

@@ -94,7 +94,9 @@ enum ArtifactPreview {
         return String(validating: bytes[..<end], as: UTF8.self) != nil
     }
 
-    static func render(run: Run, path: String, name: String, size: Int64, store: any ArtifactStore, into html: inout HTML) async {
+    /// `path` is the file's path in the run's artifacts (for links); `location` the same file inside `store`.
+    static func render(run: Run, path: String, location: String, name: String, size: Int64, store: any ArtifactStore,
+                       into html: inout HTML) async {
         let kind = ArtifactKind(fileName: name)
         let rawURL = WebLinks.runArtifactRaw(run.info.runId, path: path)
         var preview = HTML(reservingCapacity: 8192)
@@ -102,7 +104,7 @@ enum ArtifactPreview {
             preview.void("img", [.class("preview"), Attribute("src", rawURL), Attribute("alt", name)])
         } else {
             do {
-                let bytes = try await prefix(store, path)
+                let bytes = try await prefix(store, location)
                 let truncated = Int64(bytes.count) < size
                 if kind == .other && !looksLikeText(bytes) {
                     binary(size: size, rawURL: rawURL, into: &preview)
