@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import YardCore
+import YardStore
 @testable import YardServer
 import YardTracking
 @testable import YardWeb
@@ -109,6 +110,38 @@ struct WebDatasetPagesTests {
                 #expect(page.status == 404, "\(uri)")
                 #expect(page.body.contains(#"<p class="error-message" role="alert">"#), "\(uri)")
                 #expect(page.body.contains(message), "\(uri): \(page.body)")
+            }
+        }
+    }
+
+    /// Server time of the dataset pages with 300 versions, a 2,000-column profile and 300 runs using it (printed;
+    /// the bound only catches a regression by an order of magnitude).
+    @Test func pagesStayFastWithWideProfilesAndManyRuns() async throws {
+        try await WebTestServer().run { components, client in
+            let datasets = DatasetService(store: components.datasets)
+            let columns = (0..<2000).map { DatasetProfile.Column(name: "feature_\($0)", type: "float", nulls: $0 % 7, min: 0, max: 1, mean: 0.5) }
+            var latest: DatasetVersionRecord?
+            for number in 0..<300 {
+                let digest = String(repeating: "0", count: 60) + String(format: "%04x", number)
+                latest = try await datasets.register(DatasetRegistrationRequest(
+                    name: "wide", digest: digest, kind: "file", size: "1000000", files: "1", source: "data/wide.csv",
+                    profile: number == 299 ? DatasetProfile(rows: 50_000, columns: columns) : nil), now: Int64(number))
+            }
+            let version = try #require(latest)
+            let experiment = try await components.tracking.createExperiment(name: "wide runs", artifactLocation: nil, tags: [])
+            for number in 0..<300 {
+                let run = try await components.tracking.createRun(experimentId: experiment, userId: nil, runName: "run \(number)", startTime: nil, tags: [])
+                try await components.tracking.logInputs(runId: run.info.runId, datasets: [DatasetInput(
+                    tags: [], dataset: Dataset(name: "wide", digest: version.shortDigest, sourceType: "local", source: "data/wide.csv"))], modelIds: [])
+            }
+            for uri in ["/ui/datasets", "/ui/datasets/wide", WebLinks.datasetVersion("wide", version.shortDigest)] {
+                _ = try await client.page(uri)
+                let clock = ContinuousClock()
+                var page: WebPage?
+                let elapsed = try await clock.measure { page = try await client.page(uri) }
+                print("dataset pages timing: \(uri) \(elapsed)")
+                #expect(page?.status == 200)
+                #expect(elapsed < .seconds(1), "\(uri) took \(elapsed)")
             }
         }
     }
