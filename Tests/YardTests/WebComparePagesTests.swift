@@ -101,6 +101,36 @@ struct WebComparePagesTests {
         }
     }
 
+    @Test func chartsPastThePointBudgetLoadOnDemand() async throws {
+        try await WebTestServer().run { components, client in
+            let tracking = components.tracking
+            let experiment = try await tracking.createExperiment(name: "many", artifactLocation: nil, tags: [])
+            var runs: [String] = []
+            for index in 0..<30 {
+                let run = try await tracking.createRun(experimentId: experiment, userId: nil, runName: "r\(index)", startTime: 1, tags: [])
+                // Two points per metric, the last at step 10,000: the page takes these for long histories.
+                let metrics = (0..<8).flatMap { key in
+                    [Metric(key: "m\(key)", value: Double(index), timestamp: 1, step: 0),
+                     Metric(key: "m\(key)", value: Double(index + key), timestamp: 2, step: 10_000)]
+                }
+                try await tracking.logBatch(runId: run.info.runId, metrics: metrics, params: [], tags: [])
+                runs.append(run.info.runId)
+            }
+            let page = try await client.page(WebLinks.compare(runs: runs))
+            #expect(page.status == 200)
+            #expect(Self.count("<figure class=\"metric-chart card\"", in: page.body) == 2)
+            #expect(Self.count("<figure class=\"metric-chart card lazy-chart\"", in: page.body) == 6)
+            #expect(page.body.contains("data-chart-url=\"/ui/compare/chart?runs="))
+
+            let fragment = try await client.page(WebLinks.with("/ui/compare/chart", [("runs", runs.joined(separator: ",")), ("key", "m7")]))
+            #expect(fragment.status == 200)
+            #expect(fragment.body.hasPrefix("<figure class=\"metric-chart card\" data-metric=\"m7\">"))
+            #expect(fragment.body.contains("<svg class=\"chart\""))
+            let missing = try await client.page(WebLinks.with("/ui/compare/chart", [("runs", runs.joined(separator: ",")), ("key", "nope")]))
+            #expect(missing.status == 404)
+        }
+    }
+
     @Test func deletedRunsAreShownAndMarked() async throws {
         try await WebTestServer().run { components, client in
             let (_, runs) = try await Self.seedThreeRuns(components.tracking)
@@ -237,6 +267,9 @@ struct WebComparePagesTests {
                 #expect(page.status == 200)
             }
             print("compare bench: 200 runs, \(times.sorted()) ms (sorted, 5 requests), page \(size / 1024) KiB")
+            if let path = ProcessInfo.processInfo.environment["YARD_WEB_BENCH_DUMP"] {
+                try (try await client.page(uri)).body.write(toFile: path, atomically: true, encoding: .utf8)
+            }
         }
     }
 }

@@ -3,11 +3,14 @@ import YardTracking
 
 /// The compare page: 2 to 500 runs side by side — overlaid metric charts, a difference table of params,
 /// metrics and a few attributes, a parallel-coordinates plot and a scatter of any two columns. Everything it
-/// shows comes from one batch read of the runs and one metric-history read per charted key (for all runs
+/// shows comes from one batch read of the runs and one metric-history read per chart drawn (for all runs
 /// at once), so its cost grows with what is drawn, not with the number of round trips.
 public enum ComparePages {
     public static func routes(_ services: WebServices) -> [WebRoute] {
-        [WebRoute(.get, WebLinks.root + "/compare") { request in try await comparePage(request, services) }]
+        [
+            WebRoute(.get, WebLinks.root + "/compare") { request in try await comparePage(request, services) },
+            WebRoute(.get, WebLinks.root + "/compare/chart") { request in try await CompareCharts.fragment(request, services) },
+        ]
     }
 
     static func comparePage(_ request: WebRequest, _ services: WebServices) async throws -> WebResponse {
@@ -16,9 +19,10 @@ public enum ComparePages {
         async let experimentNames = CompareLoader.experimentNames(of: runs, services.tracking)
         let table = CompareTable(runs: runs)
         let chartKeys = query.metrics.map { table.knownMetricKeys($0) } ?? table.defaultChartKeys
-        async let histories = CompareLoader.histories(of: chartKeys, table: table, services.tracking)
+        let inlineKeys = CompareCharts.inlineKeys(chartKeys, table: table)
+        async let histories = CompareLoader.histories(of: inlineKeys, table: table, services.tracking)
         let context = CompareContext(query: query, table: table, experimentNames: await experimentNames,
-                                     chartKeys: chartKeys, histories: try await histories)
+                                     chartKeys: chartKeys, inlineKeys: inlineKeys, histories: try await histories)
 
         let experimentIds = Set(runs.map(\.info.experimentId))
         var crumbs = [PageLayout.Crumb("Experiments", WebLinks.experiments())]
@@ -28,7 +32,7 @@ public enum ComparePages {
         crumbs.append(PageLayout.Crumb("Compare"))
         return PageLayout.page(title: "Compare \(runs.count) runs", section: .experiments, crumbs: crumbs) { main in
             CompareSections.runList(context, into: &main)
-            CompareSections.charts(context, into: &main)
+            CompareCharts.section(context, into: &main)
             CompareSections.diffTable(context, into: &main)
             ComparePlots.parallelCoordinates(context, into: &main)
             ComparePlots.scatter(context, into: &main)
@@ -42,7 +46,9 @@ struct CompareContext: Sendable {
     let table: CompareTable
     let experimentNames: [String: String]
     let chartKeys: [String]
-    /// Metric key → run id → full history, for the charted keys only.
+    /// The charted keys drawn with the page; the others load on demand.
+    let inlineKeys: [String]
+    /// Metric key → run id → full history, for the inline charts only.
     let histories: [String: [String: [Metric]]]
 
     /// A run's series colour: its place in the comparison picks it, the same in every chart and plot.
