@@ -154,6 +154,11 @@ struct WebModelPagesTests {
             #expect(!filtered.contains("Rolled back") && filtered.contains("Promotion refused"))
             #expect(onlyThis.body.contains(#"id="history-all""#))
 
+            // v1 was the champion v2's refusal compared against, but the refusal moved nothing: not v1's entry.
+            let champion = try await client.page("/ui/models/churn/versions/1")
+            #expect(champion.body.contains(#"<li class="event-promotion_refused" data-action="promotion_refused""#))
+            #expect(champion.body.contains(#"<li class="event-rolled_back this-version" data-action="rolled_back""#))
+
             let promoted = try await client.page("/ui/models/churn/versions/3")
             #expect(promoted.body.contains(#"<p class="gate-summary" data-passed="true">"#))
             #expect(promoted.body.contains("Promoted to &#39;production&#39;, replacing v1."))

@@ -20,6 +20,8 @@ extension Stylesheet {
         .timeline .event-title { font-weight: 600; }
         .timeline .event-meta { font-size: 12px; }
         .timeline .failed-gates { margin: 2px 0 0; padding-left: 18px; font-size: 12px; color: var(--bad); }
+        .timeline .failed-gates li { padding: 0; }
+        .timeline .failed-gates li::before { content: none; }
         .timeline li.event-version_deleted::before, .timeline li.event-model_deleted::before, .timeline li.event-alias_deleted::before { background: #6e7781; }
         .timeline li.event-policy_set::before, .timeline li.event-stage_changed::before { background: var(--accent); }
         #gate-checks tr.gate-fail td { background: #fff5f5; }

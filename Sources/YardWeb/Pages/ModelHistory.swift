@@ -51,10 +51,12 @@ enum ModelHistory {
         }
     }
 
-    /// Whether the entry is about `version`: written for it, or moving an alias to or away from it.
+    /// Whether the entry is about `version`: written for it, or moving an alias to or away from it. A refusal
+    /// names the champion as `from` but moves nothing, so it is only about its candidate.
     static func concerns(_ entry: ModelHistoryEntry, version: Int64) -> Bool {
         if entry.version == version { return true }
-        guard entry.action != .stageChanged, let detail = Detail.decode(entry.detail) else { return false }
+        let moves: Set<HistoryAction> = [.aliasSet, .aliasDeleted, .promoted, .rolledBack]
+        guard moves.contains(entry.action), let detail = Detail.decode(entry.detail) else { return false }
         return detail.from == version || detail.to == version
     }
 

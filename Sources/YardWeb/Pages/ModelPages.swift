@@ -188,7 +188,7 @@ public enum ModelPages {
                 table.element("tbody") { body in
                     for version in versions {
                         body.element("tr", [Attribute("data-version", String(version.version))]) { row in
-                            row.element("td", [.class("num"), Attribute("data-sort", String(version.version))]) { cell in
+                            row.element("td", [Attribute("data-sort", String(version.version))]) { cell in
                                 cell.element("a", [.class("version-link"), Attribute("href", WebLinks.modelVersion(name, String(version.version)))],
                                              text: "Version \(version.version)")
                             }
