@@ -149,7 +149,7 @@ enum ModelVersionPage {
             p.text(passed
                 ? " Promoted to '\(alias)'" + (champion.map { ", replacing \($0)" } ?? "") + "."
                 : " Not promoted to '\(alias)'; it stayed on " + (champion ?? "no version") + ".")
-            p.text(" Decided for ")
+            p.text(" Decided by ")
             p.element("span", [.class("actor")], text: entry.actor)
             p.text(" at " + Format.timestamp(entry.timestamp) + " UTC.")
         }
