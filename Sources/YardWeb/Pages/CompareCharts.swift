@@ -8,7 +8,7 @@ enum CompareCharts {
     /// Metric checkboxes offered beyond the charted ones; a key past this is added by typing its name.
     static let maxOfferedMetrics = 200
     /// Points drawn with the page, summed over its inline charts (the first chart is always inline).
-    static let inlinePointBudget = 40_000
+    static let inlinePointBudget = 25_000
 
     /// Fewer points per line when many runs share a chart; LTTB keeps each line's shape.
     static func pointsPerSeries(runCount: Int) -> Int { min(1000, max(50, 20_000 / max(runCount, 1))) }
