@@ -22,18 +22,48 @@ extension SQLiteStore {
         }
     }
 
+    /// Two plans, chosen by how much of the store the experiments hold. When they hold at least half of the
+    /// runs (the usual case: one big experiment), the distinct keys are walked straight off each table's
+    /// key index (one index seek per distinct key, 12,000 keys in milliseconds) and each key is kept if one
+    /// of its rows belongs to the experiments; a key only other experiments use costs at most their rows,
+    /// which are then fewer than ours. Otherwise every row of the experiments' runs is read, which for a
+    /// small experiment is the cheaper side.
     public func runColumnKeys(experimentIds: [String]) async throws -> RunColumnKeys {
         let ids = experimentIds.compactMap { Int64($0) }
         guard !ids.isEmpty else { return RunColumnKeys(params: [], metrics: [], tags: []) }
         return try await read { db in
             let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ",")
+            let arguments = StatementArguments(ids)
+            let ours = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM runs WHERE experiment_id IN (\(placeholders))", arguments: arguments) ?? 0
+            let all = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM runs") ?? 0
+            let walkKeyIndex = ours * 2 >= all
             func keys(_ table: String) throws -> [String] {
-                try String.fetchAll(db, sql: """
+                if walkKeyIndex {
+                    // A recursive "next key after this one" walk: SQLite has no loose index scan of its own.
+                    return try String.fetchAll(db, sql: """
+                        WITH RECURSIVE k(key) AS (
+                            SELECT (SELECT MIN(key) FROM \(table))
+                            UNION ALL
+                            SELECT (SELECT MIN(key) FROM \(table) WHERE key > k.key) FROM k WHERE k.key IS NOT NULL
+                        )
+                        SELECT key FROM k WHERE key IS NOT NULL AND EXISTS (
+                            SELECT 1 FROM \(table) c CROSS JOIN runs r
+                            WHERE c.key = k.key AND r.run_uuid = c.run_uuid AND r.experiment_id IN (\(placeholders)))
+                        """, arguments: arguments)
+                }
+                return try String.fetchAll(db, sql: """
                     SELECT DISTINCT c.key FROM runs r JOIN \(table) c ON c.run_uuid = r.run_uuid
                     WHERE r.experiment_id IN (\(placeholders)) ORDER BY c.key
-                    """, arguments: StatementArguments(ids))
+                    """, arguments: arguments)
             }
             return RunColumnKeys(params: try keys("params"), metrics: try keys("latest_metrics"), tags: try keys("tags"))
+        }
+    }
+
+    /// Tags had no index by key; `runColumnKeys` walks one (params and latest metrics have theirs).
+    static func registerOverviewMigrations(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v2-tracking-tags-by-key") { db in
+            try db.execute(sql: "CREATE INDEX tags_by_key ON tags(key)")
         }
     }
 

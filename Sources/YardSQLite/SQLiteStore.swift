@@ -43,6 +43,7 @@ public final class SQLiteStore: Sendable {
         registerDataMigrations(&migrator)
         registerServingMigrations(&migrator)
         registerMonitoringMigrations(&migrator)
+        registerOverviewMigrations(&migrator)
         return migrator
     }
 

@@ -1,10 +1,12 @@
 import Foundation
+import GRDB
 import Hummingbird
 import HummingbirdTesting
 import Testing
 import YardCore
 import YardStore
 import YardTracking
+@testable import YardSQLite
 @testable import YardServer
 @testable import YardWeb
 
@@ -320,6 +322,29 @@ struct WebExperimentPagesTests {
                 _ = try await tracking.updateRun(id: run.info.runId, status: .finished, endTime: Int64(1_000_500 + index), runName: nil)
             }
             print("seeded 10,000 runs × 50 metrics in \(String(format: "%.1f", Date().timeIntervalSince(seedStart))) s")
+            // A copy of the seeded store for looking at query plans with the sqlite3 shell.
+            if let copy = ProcessInfo.processInfo.environment["YARD_WEB_BENCH_COPY"], let store = tracking.store as? SQLiteStore {
+                try? FileManager.default.removeItem(atPath: copy)
+                try await store.pool.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [copy]) }
+            }
+            func timed(_ label: String, _ body: () async throws -> Void) async rethrows {
+                let start = Date()
+                try await body()
+                print("web bench service \(label): \(String(format: "%.1f", Date().timeIntervalSince(start) * 1000)) ms")
+            }
+            var sample: [Run] = []
+            try await timed("searchRuns first 100") {
+                sample = try await tracking.searchRuns(experimentIds: [id], filter: nil, orderBy: [], viewType: .activeOnly,
+                                                       maxResults: 100, pageToken: nil).items
+            }
+            try await timed("searchRuns 100 by metrics.m7 DESC") {
+                _ = try await tracking.searchRuns(experimentIds: [id], filter: nil, orderBy: ["metrics.m7 DESC"], viewType: .activeOnly,
+                                                  maxResults: 100, pageToken: nil)
+            }
+            try await timed("runColumnKeys") { _ = try await tracking.runColumnKeys(experimentIds: [id]) }
+            try await timed("experimentActivity") { _ = try await tracking.experimentActivity() }
+            let services = WebUIRoutes(components: components).services
+            try await timed("logged models of 100 runs") { _ = await RunsTablePage.loggedModels(services, experimentId: id, runs: sample) }
             let addresses = [
                 "/ui/experiments/\(id)",
                 "/ui/experiments/\(id)?order=\(WebLinks.component("metrics.m7 DESC"))",

@@ -36,48 +36,16 @@ enum ExperimentColumnsEndpoint {
         return (columns, total)
     }
 
-    /// Every column name of the experiment: metrics, then params, then tags, each sorted. Kept for a few
-    /// seconds, because the picker asks again on every pause in typing.
+    /// Every column name of the experiment: metrics, then params, then tags, each sorted. The store reads
+    /// them off its key indexes, so even 12,000 keys are a few milliseconds and need no cache.
     static func columnNames(_ services: WebServices, experimentId: String) async throws -> [String] {
-        if let cached = await cache.names(for: experimentId) { return cached }
         let keys: RunColumnKeys
         do {
             keys = try await services.tracking.runColumnKeys(experimentIds: [experimentId])
         } catch {
             throw WebError.from(error)
         }
-        let names = keys.metrics.map { RunColumn(.metric, $0).name } + keys.params.map { RunColumn(.param, $0).name }
+        return keys.metrics.map { RunColumn(.metric, $0).name } + keys.params.map { RunColumn(.param, $0).name }
             + keys.tags.map { RunColumn(.tag, $0).name }
-        await cache.store(names, for: experimentId)
-        return names
-    }
-
-    static let cache = ColumnNameCache()
-}
-
-/// A short-lived memo of experiments' column names: typing in the picker asks once per pause, and the keys
-/// of an experiment change only when a client logs a new one, which the next read after expiry picks up.
-actor ColumnNameCache {
-    static let lifetimeMillis: Int64 = 10_000
-    static let capacity = 16
-
-    private var entries: [String: (names: [String], storedAt: Int64)] = [:]
-
-    func names(for experimentId: String) -> [String]? {
-        guard let entry = entries[experimentId] else { return nil }
-        guard Format.nowMillis() - entry.storedAt < Self.lifetimeMillis else {
-            entries[experimentId] = nil
-            return nil
-        }
-        return entry.names
-    }
-
-    func store(_ names: [String], for experimentId: String) {
-        let now = Format.nowMillis()
-        entries = entries.filter { now - $0.value.storedAt < Self.lifetimeMillis }
-        if entries.count >= Self.capacity, let oldest = entries.min(by: { $0.value.storedAt < $1.value.storedAt })?.key {
-            entries[oldest] = nil
-        }
-        entries[experimentId] = (names, now)
     }
 }
