@@ -71,15 +71,32 @@ extension SQLiteStore {
         guard !runIds.isEmpty else { return [:] }
         return try await read { db in
             var series: [String: [Metric]] = [:]
-            // One primary-key range per run: (run_uuid, key) leads the metrics key.
+            // One primary-key range per run: (run_uuid, key) leads the metrics key. A run page may read
+            // 100,000 points of one key, so rows go through a cursor read column by column, the key
+            // string is shared rather than decoded per row, and the sort runs only when timestamps
+            // disagree with steps.
             let statement = try db.cachedStatement(sql: """
-                SELECT key, value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM metrics
+                SELECT value, is_nan, timestamp, step, model_id, dataset_name, dataset_digest FROM metrics
                 WHERE run_uuid = ? AND key = ?
                 """)
             for runId in Set(runIds) {
-                var points = try Row.fetchAll(statement, arguments: [runId, key]).map { Self.metric($0) }
+                var points: [Metric] = []
+                var ordered = true
+                let rows = try Row.fetchCursor(statement, arguments: [runId, key])
+                while let row = try rows.next() {
+                    let isNaN: Bool = row[1]
+                    let timestamp: Int64 = row[2]
+                    let step: Int64 = row[3]
+                    let point = Metric(
+                        key: key, value: isNaN ? .nan : row[0], timestamp: timestamp, step: step,
+                        modelId: row.hasNull(atIndex: 4) ? nil : row[4],
+                        datasetName: row.hasNull(atIndex: 5) ? nil : row[5],
+                        datasetDigest: row.hasNull(atIndex: 6) ? nil : row[6])
+                    if let last = points.last, (last.step, last.timestamp) > (step, timestamp) { ordered = false }
+                    points.append(point)
+                }
                 guard !points.isEmpty else { continue }
-                points.sort { ($0.step, $0.timestamp) < ($1.step, $1.timestamp) }
+                if !ordered { points.sort { ($0.step, $0.timestamp) < ($1.step, $1.timestamp) } }
                 series[runId] = points
             }
             return series

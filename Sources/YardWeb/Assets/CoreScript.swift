@@ -21,7 +21,13 @@ enum CoreScript {
                   if (html === null) return;
                   var doc = new DOMParser().parseFromString(html, "text/html");
                   var fresh = doc.body.firstElementChild;
-                  if (fresh) { el.replaceChildren.apply(el, Array.from(fresh.childNodes)); }
+                  if (!fresh) return;
+                  // Runs ticked for compare stay ticked when the rows under them are replaced.
+                  var ticked = Array.from(el.querySelectorAll("input[name=runs]:checked")).map(function (b) { return b.value; });
+                  el.replaceChildren.apply(el, Array.from(fresh.childNodes));
+                  el.querySelectorAll("input[name=runs]").forEach(function (b) { b.checked = ticked.indexOf(b.value) >= 0; });
+                  var form = el.closest("form");
+                  if (form) form.dispatchEvent(new Event("change"));
                 })
                 .catch(function () {});
             }, seconds * 1000);
@@ -77,7 +83,7 @@ enum CoreScript {
                 .catch(function () {});
             }
             input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 150); });
-            picker.addEventListener("toggle", function () { if (picker.open && !list.firstChild) search(); });
+            // The picker is a <details> or sits in one; the first opening lists the columns.
             var details = picker.closest("details");
             if (details) details.addEventListener("toggle", function () { if (details.open && !list.firstChild) search(); });
           }
