@@ -64,7 +64,11 @@ struct WebUIRoutes {
             }
             return response(try await route.handler(webRequest), newToken: cookieToken == nil ? token : nil)
         } catch {
-            return response(PageLayout.errorPage(WebError.from(error)), newToken: cookieToken == nil ? token : nil)
+            let refusal = WebError.from(error)
+            if refusal.status >= 500 {
+                context.logger.error("web page failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            }
+            return response(PageLayout.errorPage(refusal), newToken: cookieToken == nil ? token : nil)
         }
     }
 
@@ -99,6 +103,7 @@ struct WebUIRoutes {
         headers[HTTPField.Name("Content-Security-Policy")!] = contentSecurityPolicy
         headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
         headers[.cacheControl] = "no-cache"
+        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
         for (name, value) in page.headers {
             if let field = HTTPField.Name(name) { headers[field] = value }
         }

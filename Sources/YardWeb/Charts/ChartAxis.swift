@@ -30,6 +30,7 @@ enum ChartAxis {
 
     /// `2026-12-03`, `12-03 14:00`, `14:05`, `14:05:30` or `14:05:30.250` depending on the tick step and span.
     static func wallLabel(_ millis: Double, step: Double, span: Double) -> String {
+        guard abs(millis) < 9e18 else { return "" }
         var seconds = time_t((millis / 1000).rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
@@ -57,7 +58,7 @@ enum ChartAxis {
         default: (1, "ms")
         }
         let value = millis / unit
-        let text = value == value.rounded() ? String(Int64(value)) : String(format: "%.2f", value)
+        let text = value == value.rounded() && abs(value) < 9e18 ? String(Int64(value)) : String(format: "%.2f", value)
             .replacingOccurrences(of: "0+$", with: "", options: .regularExpression)
         return text + " " + name
     }

@@ -320,9 +320,11 @@ struct Frame {
             yTicks = scale.ticks(yTickCount)
             yStep = 0
         } else {
-            let span = bounds.y.upper - bounds.y.lower
-            let pad = span * 0.05
-            let scale = LinearScale(domain: bounds.y.lower - pad, bounds.y.upper + pad, range: plot.bottom, plot.top)
+            // Written so that values spanning the whole Double range give a finite, padded domain.
+            let pad = bounds.y.upper * 0.05 - bounds.y.lower * 0.05
+            let lower = max(bounds.y.lower - pad, -Double.greatestFiniteMagnitude)
+            let upper = min(bounds.y.upper + pad, Double.greatestFiniteMagnitude)
+            let scale = LinearScale(domain: lower, upper, range: plot.bottom, plot.top)
             linearY = scale
             logY = nil
             yTicks = scale.ticks(yTickCount)

@@ -20,7 +20,8 @@ public struct LinearScale: Sendable {
     }
 
     public func callAsFunction(_ value: Double) -> Double {
-        let t = (value - domain.lower) / (domain.upper - domain.lower)
+        // Halves keep the span finite when the domain reaches both ends of the Double range.
+        let t = (value / 2 - domain.lower / 2) / (domain.upper / 2 - domain.lower / 2)
         return range.lower + t * (range.upper - range.lower)
     }
 
@@ -48,7 +49,8 @@ public struct LinearScale: Sendable {
     /// Pixel coordinates with two decimals: enough for any screen, and keeps the SVG small.
     public static func pixel(_ value: Double) -> String {
         guard value.isFinite else { return "0" }
-        let rounded = (value * 100).rounded() / 100
+        // Far outside any plot (a value beyond a clamped domain): pinned, so the text stays short and Int() safe.
+        let rounded = (min(max(value, -1e7), 1e7) * 100).rounded() / 100
         if rounded == rounded.rounded() { return String(Int(rounded)) }
         return String(rounded)
     }

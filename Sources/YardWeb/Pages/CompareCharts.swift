@@ -21,7 +21,7 @@ enum CompareCharts {
         for key in keys {
             // The latest value's step estimates a history's length: steps usually count up from 0.
             let estimate = table.metrics.reduce(0) { sum, run in
-                sum + (run[key].map { min(perSeries, Int(clamping: max(0, $0.step)) + 1) } ?? 0)
+                sum + (run[key].map { min(perSeries, Int(clamping: min(max(0, $0.step), Int64(perSeries))) + 1) } ?? 0)
             }
             if !inline.isEmpty, total + estimate > inlinePointBudget { break }
             total += estimate
@@ -170,7 +170,7 @@ enum CompareCharts {
         return history.map { metric in
             let x: Double = switch mode {
             case .step: Double(metric.step)
-            case .time: Double(metric.timestamp - origin)
+            case .time: Double(metric.timestamp) - Double(origin)
             case .wall: Double(metric.timestamp)
             }
             return ChartPoint(x: x, y: metric.value)

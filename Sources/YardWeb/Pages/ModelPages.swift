@@ -166,7 +166,10 @@ public enum ModelPages {
         guard let newest = model.latestVersions.map(\.version).max() else { return Page(items: [], nextPageToken: nil) }
         var found: [ModelVersion] = []
         var number = newest
-        while number > 0, found.count < maxPageSize {
+        var lookups = 0
+        // Bounded: deleted versions leave gaps, and each lookup is a store call.
+        while number > 0, found.count < maxPageSize, lookups < 2 * maxPageSize {
+            lookups += 1
             if let version = try? await services.registry.version(name: name, version: String(number)) { found.append(version) }
             number -= 1
         }

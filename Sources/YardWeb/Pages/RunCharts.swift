@@ -132,7 +132,7 @@ enum RunCharts {
             let points = metrics.map { metric in
                 let x: Double = switch settings.x {
                 case .step: Double(metric.step)
-                case .time: Double(metric.timestamp - origin)
+                case .time: Double(metric.timestamp) - Double(origin)
                 case .wall: Double(metric.timestamp)
                 }
                 return ChartPoint(x: x, y: metric.value)

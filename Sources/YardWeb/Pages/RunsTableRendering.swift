@@ -192,10 +192,10 @@ enum RunsTableRendering {
             html.element("td", [.class("num")], text: "–")
             return
         }
-        if let end = info.endTime, end >= start {
-            html.element("td", [.class("num"), Attribute("data-sort", String(end - start))], text: Format.duration(millis: end - start))
-        } else if info.status == .running {
-            let elapsed = max(0, now - start)
+        if let finished = Format.elapsed(from: start, to: info.endTime) {
+            html.element("td", [.class("num"), Attribute("data-sort", String(finished))], text: Format.duration(millis: finished))
+        } else if info.status == .running, info.endTime == nil {
+            let elapsed = Format.elapsed(from: start, to: now) ?? 0
             html.element("td", [.class("num muted"), Attribute("data-sort", String(elapsed)), Attribute("title", "running")],
                          text: Format.duration(millis: elapsed) + " …")
         } else {

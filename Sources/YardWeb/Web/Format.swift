@@ -16,7 +16,9 @@ public enum Format {
     /// `3 min ago`, `2 d ago` relative to `now` (epoch milliseconds).
     public static func ago(_ millis: Int64?, now: Int64) -> String {
         guard let millis else { return "never" }
-        let seconds = max(0, (now - millis) / 1000)
+        // Times come from clients and may be any Int64: an overflowing difference is shown as "long ago".
+        let (difference, overflow) = now.subtractingReportingOverflow(millis)
+        let seconds = overflow ? Int64.max / 1000 : max(0, difference / 1000)
         if seconds < 60 { return "\(seconds) s ago" }
         if seconds < 3600 { return "\(seconds / 60) min ago" }
         if seconds < 86_400 { return "\(seconds / 3600) h ago" }
@@ -25,8 +27,15 @@ public enum Format {
 
     /// `1.2 s`, `3 min 4 s`, `2 h 5 min`; "–" without both ends.
     public static func duration(start: Int64?, end: Int64?) -> String {
-        guard let start, let end, end >= start else { return "–" }
-        return duration(millis: end - start)
+        guard let millis = elapsed(from: start, to: end) else { return "–" }
+        return duration(millis: millis)
+    }
+
+    /// `end - start` when both are known, ordered, and their difference fits (clients may send any Int64).
+    public static func elapsed(from start: Int64?, to end: Int64?) -> Int64? {
+        guard let start, let end, end >= start else { return nil }
+        let (difference, overflow) = end.subtractingReportingOverflow(start)
+        return overflow ? nil : difference
     }
 
     public static func duration(millis: Int64) -> String {

@@ -98,7 +98,8 @@ public struct WebError: Error, Sendable, Equatable {
     public static func from(_ error: any Error) -> WebError {
         if let error = error as? WebError { return error }
         if let error = error as? YardError { return WebError(status: error.code.httpStatus, error.message) }
-        return WebError(status: 500, "Something went wrong on the server: \(error)")
+        // Internal detail (SQL, file paths) goes to the server log, not to the page.
+        return WebError(status: 500, "Something went wrong on the server; its log has the details. Try again, or report it if it persists.")
     }
 }
 
