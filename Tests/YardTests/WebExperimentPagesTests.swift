@@ -344,7 +344,7 @@ struct WebExperimentPagesTests {
             try await timed("runColumnKeys") { _ = try await tracking.runColumnKeys(experimentIds: [id]) }
             try await timed("experimentActivity") { _ = try await tracking.experimentActivity() }
             let services = WebUIRoutes(components: components).services
-            try await timed("logged models of 100 runs") { _ = await RunsTablePage.loggedModels(services, experimentId: id, runs: sample) }
+            await timed("logged models of 100 runs") { _ = await RunsTablePage.loggedModels(services, experimentId: id, runs: sample) }
             let addresses = [
                 "/ui/experiments/\(id)",
                 "/ui/experiments/\(id)?order=\(WebLinks.component("metrics.m7 DESC"))",

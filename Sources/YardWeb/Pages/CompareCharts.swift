@@ -119,15 +119,7 @@ enum CompareCharts {
                 }
             }
         }
-        html.element("label") { label in
-            label.void("input", [Attribute("type", "checkbox"), Attribute("name", "log"), Attribute("value", "1"), .flag("checked", query.logY)])
-            label.text(" log scale")
-        }
-        html.element("label") { label in
-            label.text("smoothing ")
-            label.void("input", [Attribute("type", "number"), Attribute("name", "smooth"), Attribute("min", "0"), Attribute("max", "0.99"),
-                                 Attribute("step", "0.05"), Attribute("value", Format.number(query.smoothing))])
-        }
+        ChartControls.logAndSmoothing(logY: query.logY, smoothing: query.smoothing, into: &html)
         html.element("details", [.class("metric-choice")]) { details in
             details.element("summary", text: "Charted metrics (\(context.chartKeys.count) of \(table.metricKeys.count))")
             details.open("ul", [.class("metric-choice-list")])

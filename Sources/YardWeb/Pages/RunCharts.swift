@@ -36,12 +36,9 @@ struct RunChartSettings: Sendable {
 
     /// The query that reproduces these settings; defaults are left out so plain URLs stay plain.
     var query: [(String, String?)] {
-        [("x", x == .step ? nil : x.rawValue), ("log", logY ? "1" : nil), ("smooth", smoothing > 0 ? Self.text(smoothing) : nil)]
+        [("x", x == .step ? nil : x.rawValue), ("log", logY ? "1" : nil), ("smooth", smoothing > 0 ? ChartControls.smoothingText(smoothing) : nil)]
     }
 
-    static func text(_ smoothing: Double) -> String {
-        String(format: "%.2f", smoothing).replacingOccurrences(of: "\\.?0+$", with: "", options: .regularExpression)
-    }
 }
 
 /// The run page's charts: one per metric key. The first `drawnInline` are drawn with the page; the rest
@@ -108,15 +105,7 @@ enum RunCharts {
                     }
                 }
             }
-            form.element("label") { label in
-                label.void("input", [Attribute("type", "checkbox"), Attribute("name", "log"), Attribute("value", "1"), .flag("checked", settings.logY)])
-                label.text(" Log scale")
-            }
-            form.element("label") { label in
-                label.text("Smoothing ")
-                label.void("input", [Attribute("type", "number"), Attribute("name", "smooth"), Attribute("min", "0"), Attribute("max", "0.99"),
-                                     Attribute("step", "0.01"), Attribute("value", RunChartSettings.text(settings.smoothing))])
-            }
+            ChartControls.logAndSmoothing(logY: settings.logY, smoothing: settings.smoothing, into: &form)
             form.element("button", [Attribute("type", "submit")], text: "Apply")
         }
     }
