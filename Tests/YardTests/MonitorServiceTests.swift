@@ -344,10 +344,19 @@ struct MonitorServiceTests {
 
     // MARK: Pipeline trigger
 
+    /// The executable is written by a child process (`install`), never through a descriptor of this one:
+    /// a sibling test forking while such a descriptor is open would hold the file open for writing until
+    /// its own exec, and running the script then fails with ETXTBSY ("Text file busy").
     func script(_ directory: TemporaryDirectory, _ body: String) throws -> String {
+        let source = directory.file("fake-yard-\(UUID().uuidString).txt")
         let path = directory.file("fake-yard.sh")
-        try ("#!/bin/sh\n" + body + "\n").write(toFile: path, atomically: true, encoding: .utf8)
-        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        try ("#!/bin/sh\n" + body + "\n").write(toFile: source, atomically: true, encoding: .utf8)
+        let install = Process()
+        install.executableURL = URL(fileURLWithPath: "/usr/bin/install")
+        install.arguments = ["-m", "755", source, path]
+        try install.run()
+        install.waitUntilExit()
+        #expect(install.terminationStatus == 0)
         return path
     }
 
