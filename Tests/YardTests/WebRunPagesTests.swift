@@ -310,9 +310,9 @@ struct WebRunPagesTests {
 
     // MARK: Speed
 
-    /// Not a pass/fail check (timings vary by machine): prints the server time of a run page whose metric has
-    /// 100,000 points, for BENCHMARKS.md. Build in release for the number that counts.
-    @Test func runPageWithALongMetricIsFast() async throws {
+    /// A 100,000-point metric is downsampled on the server: the page says so and stays small. Also prints the
+    /// page's server time (no time assertion: timings vary by machine; bench/web measures the release build).
+    @Test func runPageWithALongMetricIsDownsampled() async throws {
         try await WebTestServer().run { components, client in
             let run = try await Self.seed(components)
             let id = run.info.runId
@@ -331,6 +331,7 @@ struct WebRunPagesTests {
                 let elapsed = ContinuousClock.now - start
                 times.append(Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15)
                 #expect(page.body.contains("of 100000 points"))
+                #expect(page.body.utf8.count < 200_000, "the page carries \(page.body.utf8.count) bytes for one downsampled chart")
             }
             let chartStart = ContinuousClock.now
             _ = try await client.page("/ui/runs/\(id)/chart?key=long&smooth=0.6")
