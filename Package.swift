@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .target(name: "YardCore"),
@@ -81,6 +82,15 @@ let package = Package(
         .target(name: "YardWeb", dependencies: [
             "YardCore", "YardJSON", "YardStore", "YardBlobs", "YardTracking", "YardRegistry",
         ]),
+        // S3-compatible object storage: a small Signature V4 signer (swift-crypto), a streaming S3 client over
+        // AsyncHTTPClient, and the ArtifactStore on a bucket. No AWS SDK.
+        .target(name: "YardS3", dependencies: [
+            "YardCore", "YardBlobs",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         .target(name: "YardClient", dependencies: [
             "YardCore", "YardData", "YardPipelines",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -89,7 +99,7 @@ let package = Package(
         ]),
         .target(name: "YardServer", dependencies: [
             "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardBlobs", "YardTracking", "YardRegistry", "YardData",
-            "YardServing", "YardMonitoring", "YardWeb",
+            "YardServing", "YardMonitoring", "YardWeb", "YardS3",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "Logging", package: "swift-log"),
@@ -103,8 +113,16 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "yard", dependencies: ["YardCLI", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")]),
+        // The tracking load generator bench/tracking-ingest drives both servers with (built in release), so
+        // what the benchmark measures is the servers, not a Python client sharing their cores.
+        .executableTarget(name: "yard-loadgen", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ], path: "bench/loadgen"),
         .testTarget(name: "YardTests", dependencies: [
-            "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardBlobs", "YardTracking", "YardRegistry", "YardServer", "YardData", "YardClient", "YardPipelines", "YardCLI", "YardServing", "YardMonitoring", "YardWeb",
+            "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardBlobs", "YardTracking", "YardRegistry", "YardServer", "YardData", "YardClient", "YardPipelines", "YardCLI", "YardServing", "YardMonitoring", "YardWeb", "YardS3",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

@@ -1,0 +1,2 @@
+// Placeholder until the S3 client lands.
+import YardCore
