@@ -1,27 +1,10 @@
 import Foundation
+import YardCore
 
 /// Escaping for text that lands in HTML or SVG, inside elements or quoted attributes.
 enum HTMLText {
     static func escape(_ text: String) -> String {
-        var result = ""
-        result.reserveCapacity(text.utf8.count)
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": result += "&amp;"
-            case "<": result += "&lt;"
-            case ">": result += "&gt;"
-            case "\"": result += "&quot;"
-            case "'": result += "&#39;"
-            default:
-                // Control characters other than tab/newline are not allowed in HTML text; show them.
-                if scalar.value < 0x20 && scalar != "\t" && scalar != "\n" || scalar.value == 0x7F {
-                    result += "\\u{" + String(scalar.value, radix: 16) + "}"
-                } else {
-                    result.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return result
+        HTMLEscaping.escaped(text, showingControlCharacters: true)
     }
 
     /// A coordinate with one decimal: enough for a chart, short in the file.

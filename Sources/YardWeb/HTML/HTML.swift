@@ -1,3 +1,5 @@
+import YardCore
+
 /// A piece of HTML that is safe to send by construction. Tag and attribute names are `StaticString`s, so
 /// only code can choose markup; every `String` that goes in (run names, tags, params, artifact names,
 /// descriptions — anything a user or client wrote) is escaped on the way in. There is no way to append an
@@ -87,27 +89,11 @@ public struct HTML: Sendable {
     }
 
     public static func escape(_ value: String, into output: inout String) {
-        // Fast path: most names and numbers hold nothing to escape.
-        if !value.utf8.contains(where: { $0 == 0x26 || $0 == 0x3C || $0 == 0x3E || $0 == 0x22 || $0 == 0x27 }) {
-            output += value
-            return
-        }
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "&": output += "&amp;"
-            case "<": output += "&lt;"
-            case ">": output += "&gt;"
-            case "\"": output += "&quot;"
-            case "'": output += "&#39;"
-            default: output.unicodeScalars.append(scalar)
-            }
-        }
+        HTMLEscaping.escape(value, into: &output)
     }
 
     public static func escaped(_ value: String) -> String {
-        var output = ""
-        escape(value, into: &output)
-        return output
+        HTMLEscaping.escaped(value)
     }
 }
 
