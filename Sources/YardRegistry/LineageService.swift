@@ -22,15 +22,17 @@ public struct LineageService: Sendable {
             if reference.hasPrefix("m-"), !reference.contains("/") {
                 modelId = reference
             } else {
+                // A name may itself hold `@` (`team@churn`), so read from the right: a trailing
+                // `/<number>` is a version, else the text after the last `@` is an alias.
                 let version: ModelVersion
-                if let at = reference.firstIndex(of: "@") {
+                if let slash = reference.lastIndex(of: "/"), slash != reference.startIndex,
+                   let number = Int64(reference[reference.index(after: slash)...]) {
+                    version = try await registry.modelVersion(name: String(reference[..<slash]), version: number)
+                } else if let at = reference.lastIndex(of: "@"), at != reference.startIndex,
+                          reference.index(after: at) != reference.endIndex {
                     version = try await registry.version(name: String(reference[..<at]), alias: String(reference[reference.index(after: at)...]))
                 } else {
-                    let parts = reference.split(separator: "/")
-                    guard parts.count == 2, let number = Int64(parts[1]) else {
-                        throw YardError.invalid("'\(uri)' is not a model URI; use models:/<name>/<version>, models:/<name>@<alias> or models:/<model_id>")
-                    }
-                    version = try await registry.modelVersion(name: String(parts[0]), version: number)
+                    throw YardError.invalid("'\(uri)' is not a model URI; use models:/<name>/<version>, models:/<name>@<alias> or models:/<model_id>")
                 }
                 lineage.version = .init(name: version.name, version: version.version, source: version.source,
                                         stage: version.currentStage, aliases: version.aliases)

@@ -219,6 +219,26 @@ struct RegistryTests {
         await #expect(throws: YardError.self) { _ = try await f.lineage.lineage(of: "s3://bucket/model") }
     }
 
+    @Test func lineageReadsNamesHoldingAtSignsFromTheRight() async throws {
+        let f = try fixture()
+        let run = try await f.tracking.createRun(experimentId: "0", userId: "ann", runName: nil, startTime: nil, tags: [])
+        for name in ["team@x", "a@b@c", "churn@7"] {
+            _ = try await f.registry.createModel(name: name, description: nil, tags: [], userId: nil)
+            _ = try await f.registry.createVersion(name: name, source: "runs:/\(run.info.runId)/model", runId: run.info.runId,
+                                                   modelId: nil, tags: [], runLink: nil, description: nil, userId: nil, actor: "ci")
+            try await f.registry.setAlias(name: name, alias: "champion", version: "1", actor: "ann")
+            for uri in ["models:/\(name)/1", "models:/\(name)@champion"] {
+                let lineage = try await f.lineage.lineage(of: uri)
+                #expect(lineage.version?.name == name, "\(uri)")
+                #expect(lineage.version?.version == 1, "\(uri)")
+                #expect(lineage.run?.runId == run.info.runId, "\(uri)")
+            }
+        }
+        for malformed in ["models:/@champion", "models:/churn@", "models:/churn"] {
+            await #expect(throws: YardError.self, "\(malformed)") { _ = try await f.lineage.lineage(of: malformed) }
+        }
+    }
+
     @Test func loggedModelsAreFoundByNameAndCollectTheirMetrics() async throws {
         let f = try fixture()
         let run = try await f.tracking.createRun(experimentId: "0", userId: nil, runName: nil, startTime: nil, tags: [])

@@ -16,7 +16,7 @@ struct Origin {
         var origin = Origin(lineage: Lineage(version: nil, loggedModel: nil, run: nil, datasets: []), experimentName: nil,
                             datasetLinks: [:], omittedDatasets: 0, problem: nil)
         do {
-            if let found = try await read(version, services) { origin.lineage = found }
+            origin.lineage = try await services.lineage.lineage(of: "models:/\(version.name)/\(version.version)")
         } catch {
             origin.problem = "The lineage could not be read completely: \(WebError.from(error).message)"
         }
@@ -31,20 +31,6 @@ struct Origin {
             }
         }
         return origin
-    }
-
-    /// The lineage service reads `models:/a@b/1` as alias `b/1` of model `a`, so a name holding `@` is asked
-    /// about by its logged model or run instead (the same walk, minus the version node this page already has).
-    static func read(_ version: ModelVersion, _ services: WebServices) async throws -> Lineage? {
-        if !version.name.contains("@") {
-            return try await services.lineage.lineage(of: "models:/\(version.name)/\(version.version)")
-        }
-        let sourceModel = version.source.hasPrefix("models:/m-") ? String(version.source.dropFirst("models:/".count)) : nil
-        if let modelId = version.modelId ?? sourceModel {
-            return try await services.lineage.lineage(of: "models:/\(modelId)")
-        }
-        if let runId = version.runId { return try await services.lineage.lineage(of: "runs:/\(runId)") }
-        return nil
     }
 
     /// dataset versions → run → logged model → this version → its aliases.
