@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import YardCore
+import YardS3
 import YardServer
 
 struct ServerCommand: AsyncParsableCommand {
@@ -11,6 +12,8 @@ struct ServerCommand: AsyncParsableCommand {
         abstract: "Run the tracking server: the MLflow REST API, the artifact proxy, /health and /metrics.",
         discussion: """
             The server keeps its SQLite database and artifacts under --data-dir unless --store or --artifacts point elsewhere. It stops cleanly on Ctrl-C or SIGTERM, finishing requests in flight.
+
+            Artifacts can live in an S3-compatible bucket: --artifacts s3://bucket/prefix, with the endpoint from --s3-endpoint-url (or AWS_ENDPOINT_URL / MLFLOW_S3_ENDPOINT_URL; AWS when unset), the region from --s3-region (or AWS_REGION / AWS_DEFAULT_REGION; us-east-1) and the credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN. The server checks the bucket before it starts and says which of endpoint, bucket, key id or secret is wrong. Uploads above 16 MiB go up in parts and appear only once complete.
 
             Limits, one per surface: MLflow JSON requests up to 64 MiB, native API JSON up to 16 MiB, one artifact upload up to --max-artifact-size, one data object up to --max-object-size; larger bodies get 413 CONTENT_TOO_LARGE. An upload that would leave less than --min-free-disk free gets 507 INSUFFICIENT_STORAGE. A connection silent for --idle-timeout seconds is closed.
 
@@ -22,6 +25,7 @@ struct ServerCommand: AsyncParsableCommand {
               yard server
               yard server --port 8080 --data-dir /srv/yard
               yard server --host 0.0.0.0 --store sqlite:///srv/yard/meta.db --artifacts /mnt/artifacts
+              AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… yard server --artifacts s3://ml-artifacts/yard --s3-endpoint-url http://127.0.0.1:9000
               yard server --host 0.0.0.0 --allowed-hosts yard.example.com
               yard server --max-artifact-size 50GiB --min-free-disk 10GiB
               yard server --serving-poll-interval 5 --prediction-log-retain 1000000
@@ -39,8 +43,11 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(help: "Metadata store URI: sqlite:///path/to/file.db or a file path (default: <data-dir>/yard.db).")
     var store: String?
 
-    @Option(help: "Artifact root: a folder path or file:///path (default: <data-dir>/artifacts).")
+    @Option(help: "Artifact root: a folder path, file:///path or s3://bucket/prefix (default: <data-dir>/artifacts).")
     var artifacts: String?
+
+    @OptionGroup(title: "S3 artifact root")
+    var s3: S3ServerOptions
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = "info"
@@ -96,6 +103,14 @@ struct ServerCommand: AsyncParsableCommand {
         }
     }
 
+    private func s3Settings() throws -> S3Settings {
+        do {
+            return try s3.settings(environment: ProcessInfo.processInfo.environment)
+        } catch {
+            throw ValidationError(error.message)
+        }
+    }
+
     func run() async throws {
         var logger = Logger(label: "yard")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
@@ -110,10 +125,12 @@ struct ServerCommand: AsyncParsableCommand {
             host: host, port: port, dataDirectory: dataDirectory, storeURI: store, artifactsURI: artifacts,
             limits: limits, idleTimeoutSeconds: idleTimeout,
             allowedHosts: allowedHosts.map { $0.split(separator: ",").map(String.init) }, serving: serving,
-            monitoring: MonitoringSettings(pipelineWorkspaces: pipelineWorkspaces))
+            monitoring: MonitoringSettings(pipelineWorkspaces: pipelineWorkspaces),
+            s3: try s3Settings())
         let application: any ApplicationProtocol
         do {
             let components = try buildComponents(configuration)
+            try await components.checkArtifactStore()
             let host = self.host
             Console.line("Modelyard tracking server")
             Console.line("  database:  \(components.databasePath)")

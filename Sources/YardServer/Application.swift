@@ -19,12 +19,12 @@ public let mlflowCompatibleVersion = "3.18.0"
 /// What a running server is made of, for the CLI to report and for tests to reach into.
 public struct ServerComponents: Sendable {
     public let databasePath: String
-    /// The proxied artifact root folder (`mlflow-artifacts:`), for the start-up banner.
+    /// The proxied artifact root (`mlflow-artifacts:`), a folder or a bucket, for the start-up banner.
     public let artifactRoot: String
     /// Every artifact store the routes may reach, opened once at start-up.
     public let artifacts: ArtifactRoots
-    /// The folder behind `artifacts.proxy`, for start-up maintenance (sweeping stale upload files).
-    let artifactFolder: LocalArtifactStore
+    /// The folder behind `artifacts.proxy` when it is one, for start-up maintenance (sweeping stale upload files).
+    let artifactFolder: LocalArtifactStore?
     public let tracking: TrackingService
     public let loggedModels: LoggedModelService
     public let registry: RegistryService
@@ -45,19 +45,20 @@ public struct ServerComponents: Sendable {
 /// tests exercise the real router, middleware and store.
 public func buildComponents(_ configuration: ServerConfiguration) throws -> ServerComponents {
     let databasePath = try configuration.databasePath()
-    let artifactRootPath = try configuration.artifactRootPath()
+    let artifactStore = try ArtifactStoreSetup(configuration)
     let store = try SQLiteStore(path: databasePath)
     let defaultArtifactRoot = "mlflow-artifacts:/"
     try store.ensureDefaultExperiment(artifactLocation: defaultArtifactRoot + "0")
-    let proxy = try LocalArtifactStore(root: artifactRootPath)
-    // A run's `file:` location is served only inside the server's own artifact folder.
-    let artifacts = ArtifactRoots(proxy: proxy, localRoots: [artifactRootPath])
-    let tracking = TrackingService(store: store, defaultArtifactRoot: defaultArtifactRoot, artifactRootPath: proxy.root)
+    // A run's `file:` location is served only inside the server's own artifact folder (none for a bucket).
+    let artifacts = ArtifactRoots(proxy: artifactStore.proxy, localRoots: artifactStore.localRoots)
+    let tracking = TrackingService(store: store, defaultArtifactRoot: defaultArtifactRoot,
+                                   artifactRootPath: artifactStore.folder?.root)
     let registry = RegistryService(registry: store, tracking: store)
     let metrics = PrometheusCollectorRegistry()
     let objects = try ObjectCache(root: configuration.absoluteDataDirectory + "/objects")
     return ServerComponents(
-        databasePath: databasePath, artifactRoot: proxy.root, artifacts: artifacts, artifactFolder: proxy,
+        databasePath: databasePath, artifactRoot: artifactStore.proxy.displayName, artifacts: artifacts,
+        artifactFolder: artifactStore.folder,
         tracking: tracking,
         loggedModels: LoggedModelService(registry: store, tracking: store),
         registry: registry,
@@ -130,7 +131,8 @@ public func buildRouter(_ components: ServerComponents) throws -> Router<YardReq
     DatasetRoutes(store: components.datasets).register(on: native.router)
     ServingDeploymentRoutes(serving: components.serving, maxJSONBodyBytes: limits.nativeJSONBytes).register(on: native.router)
     MonitoringRoutes(monitoring: components.monitoring, maxJSONBodyBytes: limits.nativeJSONBytes).register(on: native.router)
-    MonitoringStreamRoutes(store: components.monitoring.streams, maxJSONBodyBytes: limits.nativeJSONBytes).register(on: native.router)
+    MonitoringStreamRoutes(store: components.monitoring.streams, predictionLog: components.serving.predictionLog,
+                           maxJSONBodyBytes: limits.nativeJSONBytes).register(on: native.router)
     router.addRoutes(native.router, atPath: RouterPath(NativeRoutes.mountPath))
     WebUIRoutes(components: components).register(on: router)
     return router
@@ -159,7 +161,7 @@ public func buildApplication(
             // Uploads killed mid-way (kill -9) leave hidden temporary files. Sweeping the stale ones walks
             // the whole artifact tree, so it runs beside the server on the thread pool, not before it answers.
             Task {
-                let swept = (try? await components.artifactFolder.sweepTemporaries(olderThan: 3600)) ?? 0
+                let swept = (try? await components.artifactFolder?.sweepTemporaries(olderThan: 3600)) ?? 0
                 let sweptObjects = (try? await NIOThreadPool.singleton.runIfActive {
                     components.objects.removeTemporaries(olderThan: 3600)
                 }) ?? 0

@@ -1,5 +1,6 @@
 import Foundation
 import YardCore
+import YardS3
 
 /// Everything `yard server` needs to start; tests build the same value.
 public struct ServerConfiguration: Sendable {
@@ -9,8 +10,10 @@ public struct ServerConfiguration: Sendable {
     public var dataDirectory: String
     /// `sqlite:///abs/path.db`, `sqlite:relative.db` or a plain path; nil = `<data-dir>/yard.db`.
     public var storeURI: String?
-    /// A folder (`file:///…` or a path); nil = `<data-dir>/artifacts`.
+    /// A folder (`file:///…` or a path) or a bucket (`s3://bucket/prefix`); nil = `<data-dir>/artifacts`.
     public var artifactsURI: String?
+    /// How an `s3://` artifact root is reached: endpoint, region, addressing, credentials.
+    public var s3: S3Settings
     /// How large a body each surface accepts, and how much free disk an upload must leave.
     public var limits: BodyLimits
     /// A connection that sends nothing for this long (idle between requests, or stalled part-way through a
@@ -27,7 +30,7 @@ public struct ServerConfiguration: Sendable {
     public init(host: String = "127.0.0.1", port: Int = 5000, dataDirectory: String = "yard-data",
                 storeURI: String? = nil, artifactsURI: String? = nil, limits: BodyLimits = BodyLimits(),
                 idleTimeoutSeconds: Int = 60, allowedHosts: [String]? = nil, serving: ServingSettings = ServingSettings(),
-                monitoring: MonitoringSettings = MonitoringSettings()) {
+                monitoring: MonitoringSettings = MonitoringSettings(), s3: S3Settings = S3Settings()) {
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
@@ -38,6 +41,7 @@ public struct ServerConfiguration: Sendable {
         self.allowedHosts = allowedHosts
         self.serving = serving
         self.monitoring = monitoring
+        self.s3 = s3
     }
 
     var absoluteDataDirectory: String {
@@ -61,16 +65,31 @@ public struct ServerConfiguration: Sendable {
         return URL(fileURLWithPath: path).standardizedFileURL.path
     }
 
+    /// Where proxied artifacts live: a local folder or an S3 bucket.
+    public enum ArtifactRoot: Sendable, Equatable {
+        case folder(String)
+        case s3(S3Location)
+    }
+
+    public func artifactRoot() throws(YardError) -> ArtifactRoot {
+        if let uri = artifactsURI, uri.hasPrefix("s3://") { return .s3(try S3Location(uri: uri)) }
+        return .folder(try artifactRootPath())
+    }
+
+    /// The artifact folder; an `s3://` root is answered by `artifactRoot()` instead.
     public func artifactRootPath() throws(YardError) -> String {
         guard let uri = artifactsURI, !uri.isEmpty else { return absoluteDataDirectory + "/artifacts" }
-        if uri.hasPrefix("s3://") || uri.hasPrefix("gs://") || uri.hasPrefix("wasbs://") {
-            throw YardError(.notImplemented, "Object-store artifact roots (\(uri)) are not available in this build yet; use a local folder for now.")
+        if uri.hasPrefix("s3://") {
+            throw .invalid("--artifacts \(uri) is a bucket, not a folder.")
+        }
+        if uri.hasPrefix("gs://") || uri.hasPrefix("wasbs://") {
+            throw YardError(.notImplemented, "Artifact roots on \(uri.prefix { $0 != ":" }):// are not supported; use a folder or an S3-compatible bucket (s3://bucket/prefix).")
         }
         if uri.hasPrefix("file://") {
             return URL(string: uri)?.path ?? String(uri.dropFirst("file://".count))
         }
         if uri.contains("://") {
-            throw YardError.invalid("Unsupported --artifacts URI '\(uri)'. Use a folder path or file:///path.")
+            throw YardError.invalid("Unsupported --artifacts URI '\(uri)'. Use a folder path, file:///path or s3://bucket/prefix.")
         }
         return URL(fileURLWithPath: uri).standardizedFileURL.path
     }

@@ -1,0 +1,132 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+import YardCore
+import YardJSON
+@testable import YardS3
+import YardServer
+
+@Suite("S3 settings and artifact root configuration")
+struct S3SettingsTests {
+    @Test func flagsWinOverTheEnvironmentAndDefaultsFillTheRest() throws {
+        let environment = ["AWS_ENDPOINT_URL": "http://env:9000", "MLFLOW_S3_ENDPOINT_URL": "http://mlflow:9000",
+                           "AWS_DEFAULT_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": "AKIA1", "AWS_SECRET_ACCESS_KEY": "s",
+                           "AWS_SESSION_TOKEN": "t"]
+        let fromEnvironment = try S3Settings.resolve(endpointURL: nil, region: nil, addressing: nil, environment: environment)
+        #expect(fromEnvironment.endpointURL == "http://env:9000")
+        #expect(fromEnvironment.region == "eu-west-1")
+        #expect(fromEnvironment.addressing == .path)
+        #expect(fromEnvironment.credentials == AWSCredentials(accessKeyId: "AKIA1", secretAccessKey: "s", sessionToken: "t"))
+        let fromFlags = try S3Settings.resolve(endpointURL: "http://flag:1", region: "ap-south-1", addressing: "virtual", environment: environment)
+        #expect(fromFlags.endpointURL == "http://flag:1" && fromFlags.region == "ap-south-1" && fromFlags.addressing == .virtualHost)
+        let mlflowOnly = try S3Settings.resolve(endpointURL: nil, region: nil, addressing: nil,
+                                                environment: ["MLFLOW_S3_ENDPOINT_URL": "http://mlflow:9000", "AWS_REGION": "us-west-2"])
+        #expect(mlflowOnly.endpointURL == "http://mlflow:9000" && mlflowOnly.region == "us-west-2")
+        let aws = try S3Settings.resolve(endpointURL: nil, region: nil, addressing: nil, environment: [:])
+        #expect(aws.region == "us-east-1" && aws.addressing == .virtualHost)
+        #expect(try aws.endpoint().url == "https://s3.us-east-1.amazonaws.com")
+        #expect(throws: (any Error).self) { _ = try S3Settings.resolve(endpointURL: nil, region: nil, addressing: "sideways", environment: [:]) }
+    }
+
+    @Test func missingCredentialsAreNamedWhenABucketIsUsed() throws {
+        let settings = try S3Settings.resolve(endpointURL: "http://127.0.0.1:1", region: nil, addressing: nil,
+                                              environment: ["AWS_ACCESS_KEY_ID": "AKIA1"])
+        let directory = TemporaryDirectory()
+        let configuration = ServerConfiguration(port: 0, dataDirectory: directory.path, artifactsURI: "s3://bucket/prefix", s3: settings)
+        let error = #expect(throws: YardError.self) { _ = try buildComponents(configuration) }
+        #expect(error?.message == "The artifact root s3://bucket/prefix needs S3 credentials: set AWS_SECRET_ACCESS_KEY in the server's environment.")
+    }
+
+    @Test func artifactRootsAreFoldersOrBuckets() throws {
+        #expect(try ServerConfiguration(artifactsURI: "s3://bucket/a/b").artifactRoot() == .s3(try S3Location(bucket: "bucket", prefix: "a/b")))
+        #expect(try ServerConfiguration(artifactsURI: "/srv/artifacts").artifactRoot() == .folder("/srv/artifacts"))
+        #expect(throws: YardError.self) { _ = try ServerConfiguration(artifactsURI: "s3://B/x").artifactRoot() }
+        let other = #expect(throws: YardError.self) { _ = try ServerConfiguration(artifactsURI: "gs://bucket/x").artifactRoot() }
+        #expect(other?.code == .notImplemented)
+    }
+}
+
+/// `yard server --artifacts s3://…` as the server builds it, on moto: the start-up check and the
+/// artifact proxy routes.
+@Suite("Server with an S3 artifact root", .enabled(if: S3TestServer.enabled, S3TestServer.skipNote))
+struct S3ServerTests {
+    let directory = TemporaryDirectory()
+
+    func configuration(_ s3: S3TestServer.Connection, secret: String? = nil, keyId: String? = nil,
+                       endpoint: String? = nil, bucket: String? = nil) -> ServerConfiguration {
+        let credentials = AWSCredentials(accessKeyId: keyId ?? s3.credentials.accessKeyId,
+                                         secretAccessKey: secret ?? s3.credentials.secretAccessKey)
+        let settings = S3Settings(endpointURL: endpoint ?? s3.endpoint.url, region: "us-east-1", addressing: .path,
+                                  credentials: credentials)
+        return ServerConfiguration(port: 0, dataDirectory: directory.path,
+                                   artifactsURI: "s3://\(bucket ?? s3.bucket)/\(S3TestServer.uniquePrefix("server"))", s3: settings)
+    }
+
+    @Test func theArtifactProxyStoresInTheBucket() async throws {
+        let s3 = try S3TestServer.connection()
+        let configuration = configuration(s3)
+        let components = try buildComponents(configuration)
+        try await components.checkArtifactStore()
+        #expect(components.artifactRoot.hasPrefix("s3://\(s3.bucket)/tests/server-"))
+        let app = try buildApplication(components: components, configuration: configuration)
+        try await app.test(.router) { client in
+            let base = "/api/2.0/mlflow-artifacts/artifacts"
+            try await client.execute(uri: base + "/0/run1/artifacts/model/MLmodel", method: .put,
+                                     body: ByteBuffer(string: "flavors: {}")) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: base + "/0/run1/artifacts/model/MLmodel", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == "flavors: {}")
+            }
+            try await client.execute(uri: base + "?path=0/run1/artifacts", method: .get) { response in
+                let json = try JSONParser.parse(Array(response.body.readableBytesView))
+                #expect(json["files"] == .array([.object([("path", .string("model")), ("is_dir", .bool(true))])]))
+            }
+            try await client.execute(uri: base + "/0/run1/artifacts/..%2F..%2Fescape", method: .put, body: ByteBuffer(string: "x")) { response in
+                #expect(response.status == .badRequest)
+            }
+            try await client.execute(uri: base + "/0/run1/artifacts/model", method: .delete) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: base + "/0/run1/artifacts/model/MLmodel", method: .get) { response in
+                #expect(response.status == .notFound)
+            }
+        }
+    }
+
+    @Test func startUpNamesAWrongSecret() async throws {
+        let s3 = try S3TestServer.connection()
+        let components = try buildComponents(configuration(s3, secret: "wrong"))
+        let error = await #expect(throws: YardError.self) { try await components.checkArtifactStore() }
+        #expect(error?.message.hasPrefix("The artifact root s3://\(s3.bucket)/tests/server-") == true)
+        #expect(error?.message.contains("Check AWS_SECRET_ACCESS_KEY") == true)
+    }
+
+    @Test func startUpNamesAnUnknownAccessKeyId() async throws {
+        let s3 = try S3TestServer.connection()
+        let components = try buildComponents(configuration(s3, keyId: "AKIANOBODY0000000000"))
+        let error = await #expect(throws: YardError.self) { try await components.checkArtifactStore() }
+        #expect(error?.message.contains("does not know the access key id 'AKIANOBODY0000000000'") == true)
+        #expect(error?.message.contains("Check AWS_ACCESS_KEY_ID") == true)
+    }
+
+    @Test func startUpNamesAMissingBucket() async throws {
+        let s3 = try S3TestServer.connection()
+        let components = try buildComponents(configuration(s3, bucket: "not-a-bucket"))
+        let error = await #expect(throws: YardError.self) { try await components.checkArtifactStore() }
+        #expect(error?.message.contains("S3 bucket 'not-a-bucket' does not exist at \(s3.endpoint.url)") == true)
+    }
+
+    @Test func startUpNamesAnUnreachableEndpoint() async throws {
+        let s3 = try S3TestServer.connection()
+        let port = try S3TestServer.closedPort()
+        let components = try buildComponents(configuration(s3, endpoint: "http://127.0.0.1:\(port)"))
+        let error = await #expect(throws: YardError.self) { try await components.checkArtifactStore() }
+        #expect(error?.code == .temporarilyUnavailable)
+        #expect(error?.message.contains("S3 endpoint http://127.0.0.1:\(port) is unreachable") == true)
+    }
+}
