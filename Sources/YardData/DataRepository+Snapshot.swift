@@ -21,35 +21,22 @@ extension DataRepository {
     /// The state cache (path, inode, size, mtime → digest); call `save()` on it when done.
     public func openState() -> StateCache { loadState() }
 
+    /// Like `yard data add` without the pointer file: puts `relative` into the cache (files first,
+    /// manifests last), reading each changed file once. Nil when the path does not exist.
+    public func store(_ relative: String, state: StateCache) throws(YardError) -> PathSnapshot? {
+        try storeContent(of: relative, shown: relative, state: state, progress: SilentProgress())?.snapshot
+    }
+
     /// The current content of `relative` (a path inside the repository), hashing only files the state
     /// cache cannot vouch for; nil when the path does not exist. Nothing is copied into the cache.
     public func snapshot(of relative: String, state: StateCache) throws(YardError) -> PathSnapshot? {
-        try snapshot(of: relative, state: state, storing: false)
-    }
-
-    /// Like `yard data add` without the pointer file: hashes `relative` and copies whatever content the
-    /// cache lacks into it (files first, manifests last). Nil when the path does not exist.
-    public func store(_ relative: String, state: StateCache) throws(YardError) -> PathSnapshot? {
-        try snapshot(of: relative, state: state, storing: true)
-    }
-
-    private func snapshot(of relative: String, state: StateCache, storing: Bool) throws(YardError) -> PathSnapshot? {
-        let (content, _) = try workspaceContent(of: relative, state: state, progress: SilentProgress())
-        switch content {
+        switch try workspaceContent(of: relative, state: state, progress: SilentProgress()).content {
         case .missing:
             return nil
         case .file(let digest, let info):
-            if storing { _ = try ingest([(relative, info, digest)], nodes: [], progress: SilentProgress()) }
             return PathSnapshot(kind: .file, digest: digest, size: info.size, files: 1)
-        case .directory(let entries, let infos):
+        case .directory(let entries, _):
             let tree = DirectoryTree(entries: entries, maxLeafEntries: maxLeafEntries)
-            if storing {
-                if let bad = entries.first(where: { PathText.unsafeReason($0.path) != nil }) {
-                    throw .invalid("'\(relative)/\(PathText.shown(bad.path))' cannot be stored: \(PathText.unsafeReason(bad.path)!).")
-                }
-                _ = try ingest(entries.map { (relative + "/" + $0.path, infos[$0.path]!, $0.digest) }, nodes: tree.nodes,
-                               progress: SilentProgress())
-            }
             return PathSnapshot(kind: .directory, digest: tree.root, size: tree.totalSize, files: tree.fileCount)
         }
     }

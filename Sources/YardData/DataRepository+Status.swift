@@ -48,17 +48,33 @@ public struct FileChanges: Sendable, Equatable {
 }
 
 extension DataRepository {
-    /// Compares each tracked output with the work tree. Unchanged files cost a `stat` and a lookup.
+    /// Compares each tracked output with the work tree. Unchanged files cost a `stat` and a lookup; an
+    /// unchanged folder whose listing was fingerprinted before costs its scan alone.
     public func status(_ targets: [String] = [], from workingDirectory: String,
                        progress: any ProgressReporter = SilentProgress()) throws(YardError) -> [OutputStatus] {
         let state = loadState()
-        defer { state.save() }
+        let fingerprints = loadFingerprints()
+        defer {
+            state.save()
+            fingerprints.save()
+        }
         var results: [OutputStatus] = []
         for output in try outputs(targets, from: workingDirectory) {
             let inCache = cache.contains(output.pointer.digest)
-            let (content, _) = try workspaceContent(of: output.targetPath, state: state, progress: progress, phase: "Checking")
             var status = OutputStatus(pointerPath: output.pointerPath, targetPath: output.targetPath, state: .unchanged,
                                       inCache: inCache, changes: nil)
+            var scanned: [ScannedFile]?
+            var fingerprint: ContentDigest?
+            if output.pointer.kind == .directory, FileSystem.info(absolute(output.targetPath))?.kind == .directory {
+                let listing = try scanWithFingerprint(output.targetPath)
+                if let found = listing.fingerprint, fingerprints.root(for: found) == output.pointer.digest {
+                    results.append(status)
+                    continue
+                }
+                (scanned, fingerprint) = listing
+            }
+            let (content, _) = try workspaceContent(of: output.targetPath, state: state, progress: progress, phase: "Checking",
+                                                    scanned: scanned)
             switch content {
             case .missing:
                 status.state = .missing
@@ -66,6 +82,7 @@ extension DataRepository {
                 if output.pointer.kind != .file || digest != output.pointer.digest { status.state = .modified }
             case .directory(let entries, _):
                 let tree = DirectoryTree(entries: entries, maxLeafEntries: maxLeafEntries)
+                if let fingerprint { fingerprints.record(fingerprint, root: tree.root) }
                 if output.pointer.kind != .directory {
                     status.state = .modified
                 } else if tree.root != output.pointer.digest {

@@ -10,6 +10,8 @@ import Darwin
 
 /// Streaming SHA-256 of one file. Memory stays bounded whatever the size, and a file that changes while
 /// it is read is reported instead of being recorded under a digest of bytes that never existed together.
+/// The same single read can also write the bytes to a second file (the cache copy), so adding a file reads
+/// it once.
 public enum FileHasher {
     /// Files at least this big are read on a second thread while this one hashes, so the single-stream
     /// rate is the hash's, not hash plus copy-from-page-cache. SHA-256 cannot be split within a file.
@@ -29,27 +31,47 @@ public enum FileHasher {
         guard let before = FileSystem.info(descriptor: descriptor) else {
             throw YardError(.internalError, "Cannot read '\(shown)': \(FileSystem.lastError)")
         }
-        #if canImport(Glibc)
-        posix_fadvise(descriptor, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
-        #endif
-        var hasher = SHA256()
-        let total = before.size >= pipelineThreshold
-            ? try pipelinedRead(descriptor, into: &hasher, shown: shown)
-            : try simpleRead(descriptor, size: before.size, into: &hasher, shown: shown)
-        // A writer that appended, truncated or rewrote the file (new mtime) or replaced it (new inode at
-        // the path) while we read means the digest describes no real state of the file.
-        guard total == before.size, let after = FileSystem.info(descriptor: descriptor), after.looksUnchanged(from: before),
-              let atPath = FileSystem.info(path), atPath.looksUnchanged(from: before) else {
+        let digest = try digest(of: descriptor, before: before, copyingTo: nil, shown: shown)
+        // A replaced file (new inode at the path) means the digest describes what is no longer there.
+        guard let atPath = FileSystem.info(path), atPath.looksUnchanged(from: before) else {
             throw changedWhileHashing(shown)
         }
-        return (ContentDigest(hasher.finalize()), before)
+        return (digest, before)
+    }
+
+    /// Reads an open file from its start to its end once, hashing it and, with `output`, writing every byte
+    /// there too. `before` is the file's metadata when it was opened: a writer that appended, truncated or
+    /// rewrote it (new size or mtime) while it was read makes this throw.
+    static func digest(of descriptor: Int32, before: FileInfo, copyingTo output: Int32?, shown: String) throws(YardError) -> ContentDigest {
+        var hasher = SHA256()
+        let total: Int64
+        if before.size >= pipelineThreshold {
+            #if canImport(Glibc)
+            posix_fadvise(descriptor, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
+            #endif
+            total = try pipelinedRead(descriptor, into: &hasher, copyingTo: output, shown: shown)
+        } else {
+            total = try simpleRead(descriptor, size: before.size, into: &hasher, copyingTo: output, shown: shown)
+        }
+        guard total == before.size, let after = FileSystem.info(descriptor: descriptor), after.looksUnchanged(from: before) else {
+            throw changedWhileHashing(shown)
+        }
+        return ContentDigest(hasher.finalize())
     }
 
     static func changedWhileHashing(_ shown: String) -> YardError {
         YardError(.invalidState, "'\(shown)' changed while it was being hashed; nothing was recorded. Wait until whatever writes it has finished, then run the command again.")
     }
 
-    private static func simpleRead(_ descriptor: Int32, size: Int64, into hasher: inout SHA256, shown: String) throws(YardError) -> Int64 {
+    static func writeFailed(_ shown: String, _ code: Int32) -> YardError {
+        YardError(code == ENOSPC || code == EDQUOT ? .invalidState : .internalError,
+                  "Cannot copy '\(shown)' into the cache: \(String(cString: strerror(code))).")
+    }
+
+    /// A regular file's read returns fewer bytes than asked only at its end, so a file read whole in one
+    /// call needs no second read to see the end (the size check after the read catches a file that grew).
+    private static func simpleRead(_ descriptor: Int32, size: Int64, into hasher: inout SHA256, copyingTo output: Int32?,
+                                   shown: String) throws(YardError) -> Int64 {
         let capacity = Int(min(Int64(smallBufferSize), max(size + 1, 4096)))
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
         defer { buffer.deallocate() }
@@ -61,16 +83,20 @@ public enum FileHasher {
                 throw YardError(.internalError, "Cannot read '\(shown)': \(FileSystem.lastError)")
             }
             if count == 0 { return total }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+            hasher.update(bufferPointer: chunk)
+            if let output, !FileSystem.writeAll(output, chunk) { throw writeFailed(shown, errno) }
             total += Int64(count)
+            if count < capacity && total == size { return total }
         }
     }
 
-    /// Three buffers rotate between a reader thread and this hashing thread.
-    private static func pipelinedRead(_ descriptor: Int32, into hasher: inout SHA256, shown: String) throws(YardError) -> Int64 {
+    /// Three buffers rotate between a reader thread (which also writes the copy) and this hashing thread.
+    private static func pipelinedRead(_ descriptor: Int32, into hasher: inout SHA256, copyingTo output: Int32?,
+                                      shown: String) throws(YardError) -> Int64 {
         let ring = BufferRing(count: 3, size: pipelineBufferSize)
         DispatchQueue.global(qos: .userInitiated).async {
-            ring.fill(from: descriptor)
+            ring.fill(from: descriptor, copyingTo: output)
         }
         var total: Int64 = 0
         var index = 0
@@ -78,6 +104,7 @@ public enum FileHasher {
             let count = ring.takeFilled(index)
             if count < 0 {
                 ring.finish()
+                if let failure = ring.writeError { throw writeFailed(shown, failure) }
                 throw YardError(.internalError, "Cannot read '\(shown)': \(String(cString: strerror(Int32(-count))))")
             }
             if count == 0 { break }
@@ -112,9 +139,15 @@ private final class BufferRing: @unchecked Sendable {
         for buffer in buffers { buffer.deallocate() }
     }
 
-    /// Reader side: fills buffers in turn until end of file (length 0) or an error (minus errno).
-    func fill(from descriptor: Int32) {
+    /// Set when writing the copy failed (the reader then reports minus that errno as the length).
+    private(set) var writeError: Int32?
+
+    /// Reader side: fills buffers in turn until end of file (length 0) or an error (minus errno). With
+    /// `output`, each buffer is also written there before the hasher gets it, and the kernel is asked to
+    /// start writing it to disk at once, so the final data sync has little left to wait for.
+    func fill(from descriptor: Int32, copyingTo output: Int32?) {
         var index = 0
+        var offset: Int64 = 0
         while true {
             free.wait()
             if isStopped { break }
@@ -129,6 +162,15 @@ private final class BufferRing: @unchecked Sendable {
                 }
                 if count == 0 { break }
                 length += count
+            }
+            if let output, length > 0 {
+                if FileSystem.writeAll(output, UnsafeRawBufferPointer(rebasing: buffer[0..<length])) {
+                    FileSystem.startWriteback(output, offset: offset, length: Int64(length))
+                    offset += Int64(length)
+                } else {
+                    writeError = errno
+                    length = -Int(errno)
+                }
             }
             lengths[index] = length
             filled.signal()

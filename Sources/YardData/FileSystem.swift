@@ -16,6 +16,8 @@ public struct FileInfo: Sendable, Equatable {
     public var size: Int64
     public var modifiedNanoseconds: Int64
     public var mode: UInt32
+    /// The file system holding the file (what a clone into the cache depends on).
+    public var device: UInt64
 
     public var isExecutable: Bool { mode & 0o100 != 0 }
 
@@ -34,6 +36,7 @@ public struct FileInfo: Sendable, Equatable {
         modifiedNanoseconds = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
         #endif
         mode = UInt32(info.st_mode)
+        device = UInt64(info.st_dev)
     }
 
     /// Same bytes as far as metadata can tell.
@@ -129,18 +132,51 @@ public enum FileSystem {
         DurableFiles.syncDirectory(directory)
     }
 
-    /// Flushes every dirty page of the file system holding `path` in one call. Batches of objects are
-    /// written to temporary files, flushed once here, then renamed: as durable as one fsync per file,
-    /// at a fraction of the cost when there are thousands of small files.
-    static func syncFileSystem(containing path: String) {
-        let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard descriptor >= 0 else { sync(); return }
+    /// Makes a file's bytes (and the metadata needed to read them back) durable. Called on worker threads
+    /// per new object: its cost is this file's, unlike `syncfs`, which also waits for every other program's
+    /// dirty pages on the same file system.
+    static func syncData(_ descriptor: Int32) -> Bool {
         #if canImport(Glibc)
-        if let syncfs = LinuxCalls.syncfs { _ = syncfs(descriptor) } else { sync() }
+        while fdatasync(descriptor) != 0 {
+            if errno != EINTR { return false }
+        }
         #else
-        sync()
+        while fsync(descriptor) != 0 {
+            if errno != EINTR { return false }
+        }
         #endif
-        close(descriptor)
+        return true
+    }
+
+    /// What publishing a file under a name did.
+    enum Publication { case created, alreadyPresent, failed }
+
+    /// Renames `source` to `destination` unless `destination` exists, in which case `source` is removed:
+    /// content-addressed names never need replacing, and the outcome tells new objects from present ones
+    /// without probing the name first. Where renameat2 is missing the rename replaces (same bytes).
+    static func publish(_ source: String, as destination: String) -> Publication {
+        #if canImport(Glibc)
+        if let renameAt2 = LinuxCalls.renameAt2 {
+            let atWorkingDirectory: Int32 = -100  // AT_FDCWD
+            if renameAt2(atWorkingDirectory, source, atWorkingDirectory, destination, LinuxCalls.renameNoReplace) == 0 { return .created }
+            if errno == EEXIST {
+                unlink(source)
+                return .alreadyPresent
+            }
+            if errno != EINVAL && errno != ENOSYS { return .failed }  // else: the file system lacks the flag
+        }
+        #endif
+        return rename(source, destination) == 0 ? .created : .failed
+    }
+
+    /// Asks the kernel to start writing a range of a file to disk now, without waiting (Linux only; a
+    /// no-op elsewhere). A big copy then streams to disk while it is being made.
+    static func startWriteback(_ descriptor: Int32, offset: Int64, length: Int64) {
+        #if canImport(Glibc)
+        if let syncFileRange = LinuxCalls.syncFileRange {
+            _ = syncFileRange(descriptor, offset, length, LinuxCalls.syncFileRangeWrite)
+        }
+        #endif
     }
 
     public static func nowNanoseconds() -> Int64 {

@@ -43,7 +43,7 @@ public struct ObjectCache: Sendable {
     }
 
     func temporaryPath() -> String {
-        root + "/tmp/" + UUID().uuidString
+        root + "/tmp/" + TemporaryNames.shared.next()
     }
 
     /// Re-hashes an object: true when its bytes still match its name.
@@ -83,6 +83,11 @@ public struct ObjectCache: Sendable {
         return removed
     }
 
+    /// Names directly under the root (the two-hex-digit prefix folders, `tmp`, markers), in one listing.
+    func rootNames() -> [String] {
+        ((try? FileSystem.list(root)) ?? []).map(\.name)
+    }
+
     public func beginBatch() -> ObjectBatch {
         ObjectBatch(cache: self)
     }
@@ -93,8 +98,28 @@ public struct ObjectCache: Sendable {
     }
 }
 
-/// Objects staged as temporary files and published together: one file-system flush for the lot, then
-/// one rename each. A batch that is never committed leaves only temporary files.
+/// Unique temporary names without a system call each (UUID() reads /dev/urandom every time): the process
+/// id, a random tag drawn once, and a counter. Files are still created with O_EXCL.
+final class TemporaryNames: @unchecked Sendable {
+    // Unchecked: `counter` is guarded by `lock`.
+    static let shared = TemporaryNames()
+    private let prefix = "\(getpid())-\(UInt64.random(in: 0...UInt64.max))-"
+    private let lock = NSLock()
+    private var counter: UInt64 = 0
+
+    func next() -> String {
+        lock.lock()
+        counter += 1
+        let value = counter
+        lock.unlock()
+        return prefix + String(value)
+    }
+}
+
+/// Objects staged as temporary files and published together. Each temporary file is made durable by
+/// whoever wrote it (a data sync of that file alone, on the writer's thread); `commit` renames them to
+/// their names and syncs each folder that gained a name. A batch that is never committed leaves only
+/// temporary files, and no name ever points at bytes that are not on disk in full.
 public final class ObjectBatch: @unchecked Sendable {
     // Unchecked: `staged` is guarded by `lock`; everything else is immutable.
     public let cache: ObjectCache
@@ -105,36 +130,17 @@ public final class ObjectBatch: @unchecked Sendable {
         self.cache = cache
     }
 
-    /// Stages a copy (or clone) of a workspace file that was hashed as `digest`. Objects already present
-    /// are skipped. `expected` is the file's metadata at hashing time: if the file changed since, the
-    /// staged copy is discarded and the add fails rather than storing bytes under the wrong name.
-    public func stageFile(_ source: String, digest: ContentDigest, expected: FileInfo, kinds: [LinkKind],
-                          displayPath: String) throws(YardError) {
-        if cache.contains(digest) { return }
-        let temporary = cache.temporaryPath()
-        // A hard or symbolic link would tie the cache to an editable workspace file.
-        let usable = kinds.filter { $0 != .hardlink && $0 != .symlink }
-        _ = try Linker.place(source, at: temporary, kinds: usable.isEmpty ? [.copy] : usable, mode: ObjectCache.objectMode)
-        guard let now = FileSystem.info(source), now.looksUnchanged(from: expected),
-              let copied = FileSystem.info(temporary), copied.size == expected.size else {
-            unlink(temporary)
-            throw YardError(.invalidState, "'\(displayPath)' changed while it was being added; nothing was recorded. Run the command again once it is stable.")
-        }
-        chmod(temporary, ObjectCache.objectMode)
-        add(temporary, digest)
-    }
-
     /// Stages bytes held in memory (tree nodes).
     public func stageBytes(_ bytes: [UInt8], digest: ContentDigest) throws(YardError) {
-        if cache.contains(digest) { return }
         let temporary = cache.temporaryPath()
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, ObjectCache.objectMode)
         guard descriptor >= 0 else { throw YardError(.internalError, "Cannot write to the cache: \(FileSystem.lastError)") }
-        let written = bytes.withUnsafeBytes { FileSystem.writeAll(descriptor, $0) }
+        let written = bytes.withUnsafeBytes { FileSystem.writeAll(descriptor, $0) } && FileSystem.syncData(descriptor)
+        let reason = FileSystem.lastError
         close(descriptor)
         guard written else {
             unlink(temporary)
-            throw YardError(.internalError, "Cannot write to the cache: \(FileSystem.lastError)")
+            throw YardError(.internalError, "Cannot write to the cache: \(reason)")
         }
         add(temporary, digest)
     }
@@ -149,7 +155,7 @@ public final class ObjectBatch: @unchecked Sendable {
         add(writer.temporary, expected)
     }
 
-    private func add(_ temporary: String, _ digest: ContentDigest) {
+    func add(_ temporary: String, _ digest: ContentDigest) {
         lock.lock()
         staged.append((temporary, digest))
         lock.unlock()
@@ -161,41 +167,42 @@ public final class ObjectBatch: @unchecked Sendable {
         return staged.count
     }
 
-    /// Flushes the staged bytes to disk, renames each to its object name, and flushes the renames.
-    public func commit() throws(YardError) {
+    /// Renames each staged (already durable) file to its object name, then syncs every folder that gained
+    /// a name, in parallel. No name is probed first: a rename that finds the object present drops the
+    /// staged copy instead. Prefix folders are created only when the cache's root listing lacks them.
+    /// Returns how many objects were new.
+    @discardableResult
+    public func commit() throws(YardError) -> Int {
         lock.lock()
         let items = staged
         staged.removeAll()
         lock.unlock()
-        if items.isEmpty { return }
-        if items.count <= 4 {
-            for item in items {
-                let descriptor = open(item.temporary, O_RDONLY | O_CLOEXEC)
-                if descriptor >= 0 {
-                    fsync(descriptor)
-                    close(descriptor)
-                }
+        if items.isEmpty { return 0 }
+        var published = 0
+        var present = Set(cache.rootNames())
+        var created = false
+        var touched = Set<String>()
+        for (index, item) in items.enumerated() {
+            let prefix = String(item.digest.hex.prefix(2))
+            if !present.contains(prefix) {
+                if mkdir(cache.root + "/" + prefix, 0o755) == 0 { created = true }
+                present.insert(prefix)
             }
-        } else {
-            FileSystem.syncFileSystem(containing: cache.root)
-        }
-        var directories = Set<String>()
-        for item in items {
-            let destination = cache.path(for: item.digest)
-            let directory = PathText.parent(destination)
-            if !directories.contains(directory) {
-                mkdir(directory, 0o755)
-                directories.insert(directory)
-            }
-            guard rename(item.temporary, destination) == 0 else {
-                throw YardError(.internalError, "Cannot store object \(item.digest) in \(cache.root): \(FileSystem.lastError)")
+            touched.insert(prefix)
+            switch FileSystem.publish(item.temporary, as: cache.path(for: item.digest)) {
+            case .created: published += 1
+            case .alreadyPresent: break
+            case .failed:
+                let reason = FileSystem.lastError
+                for rest in items[index...] { unlink(rest.temporary) }
+                throw YardError(.internalError, "Cannot store object \(item.digest) in \(cache.root): \(reason)")
             }
         }
-        if items.count <= 4 {
-            for directory in directories { FileSystem.syncDirectory(directory) }
-        } else {
-            FileSystem.syncFileSystem(containing: cache.root)
+        let folders = touched.map { cache.root + "/" + $0 } + (created ? [cache.root] : [])
+        try ParallelWork.forEach(folders.count, width: ParallelWork.blockingWidth) { index throws(YardError) in
+            FileSystem.syncDirectory(folders[index])
         }
+        return published
     }
 
     /// Drops everything staged (used when a later step fails).
@@ -234,9 +241,14 @@ public final class HashingObjectWriter: @unchecked Sendable {
         bytesWritten += Int64(bytes.count)
     }
 
-    /// Closes the file and returns the digest of everything appended.
+    /// Makes the bytes durable, closes the file and returns the digest of everything appended.
     func close() throws(YardError) -> ContentDigest {
         guard descriptor >= 0 else { throw YardError(.internalError, "The object write was aborted.") }
+        guard FileSystem.syncData(descriptor) else {
+            let reason = FileSystem.lastError
+            abort()
+            throw YardError(.internalError, "Cannot write a temporary object file: \(reason)")
+        }
         #if canImport(Glibc)
         Glibc.close(descriptor)
         #else

@@ -6,18 +6,22 @@ import YardCore
 /// blocking POSIX calls, so they run on Dispatch's threads, not on Swift's cooperative pool.
 enum ParallelWork {
     static var defaultWidth: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
+    /// For jobs that mostly wait on the disk (a data sync per file): many syncs in flight let the file
+    /// system commit them together, whatever the number of cores.
+    static let blockingWidth = 32
 
     /// Calls `body` once per index, `width` at a time, and returns the results in index order. The first
     /// error stops the remaining work and is rethrown.
     static func map<T: Sendable>(_ count: Int, width: Int = defaultWidth,
-                                 _ body: @Sendable (Int) throws(YardError) -> T) throws(YardError) -> [T] {
+                                 _ body: @escaping @Sendable (Int) throws(YardError) -> T) throws(YardError) -> [T] {
         if count == 0 { return [] }
         let results = ResultSlots<T>(count: count)
         let workers = min(width, count)
         // Indices are handed out in small chunks: few lock round-trips, yet an uneven mix of big and small
         // files still spreads across workers.
         let chunk = max(1, min(64, count / (workers * 8)))
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+        // Escaping because worker threads hold it; every worker has finished with it before this returns.
+        let work: @Sendable () -> Void = {
             while let range = results.claim(chunk) {
                 for index in range {
                     do throws(YardError) {
@@ -29,11 +33,33 @@ enum ParallelWork {
                 }
             }
         }
+        if workers <= defaultWidth {
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in work() }
+        } else {
+            runOnOwnThreads(workers, work)
+        }
         return try results.collect()
     }
 
+    /// Dispatch's pool keeps about one thread per core busy, so jobs that block in the kernel get their
+    /// own threads (the calling one included) and are joined before returning.
+    private static func runOnOwnThreads(_ count: Int, _ work: @escaping @Sendable () -> Void) {
+        let finished = DispatchGroup()
+        for _ in 1..<count {
+            finished.enter()
+            let thread = Thread {
+                work()
+                finished.leave()
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        work()
+        finished.wait()
+    }
+
     static func forEach(_ count: Int, width: Int = defaultWidth,
-                        _ body: @Sendable (Int) throws(YardError) -> Void) throws(YardError) {
+                        _ body: @escaping @Sendable (Int) throws(YardError) -> Void) throws(YardError) {
         _ = try map(count, width: width, body)
     }
 }

@@ -26,18 +26,27 @@ public final class StateCache: @unchecked Sendable {
 
     public let path: String
     private var entries: [String: Entry] = [:]
+    private var loaded = false
     private var dirty = false
     private let lock = NSLock()
 
-    /// Loads the cache at `path`; a missing or unreadable file is an empty cache, never an error.
+    /// A cache backed by `path`, read on first use (a no-op status answered by folder fingerprints never
+    /// reads it); a missing or unreadable file is an empty cache, never an error.
     public init(path: String) {
         self.path = path
-        if let bytes = try? FileSystem.readFile(path) { entries = Self.decode(bytes) ?? [:] }
+    }
+
+    /// Reads the file on first use. Callers hold `lock`.
+    private func loadIfNeeded() {
+        guard !loaded else { return }
+        loaded = true
+        entries = (try? FileSystem.readFile(path)).flatMap(Self.decode) ?? [:]
     }
 
     public var count: Int {
         lock.lock()
         defer { lock.unlock() }
+        loadIfNeeded()
         return entries.count
     }
 
@@ -45,6 +54,7 @@ public final class StateCache: @unchecked Sendable {
     public func digest(for relativePath: String, info: FileInfo) -> ContentDigest? {
         lock.lock()
         defer { lock.unlock() }
+        loadIfNeeded()
         guard let entry = entries[relativePath], entry.inode == info.inode, entry.size == info.size,
               entry.modifiedNanoseconds == info.modifiedNanoseconds else { return nil }
         return entry.digest
@@ -55,6 +65,7 @@ public final class StateCache: @unchecked Sendable {
         guard info.modifiedNanoseconds < hashedAt - Self.racyWindowNanoseconds else { return }
         let entry = Entry(inode: info.inode, size: info.size, modifiedNanoseconds: info.modifiedNanoseconds, digest: digest)
         lock.lock()
+        loadIfNeeded()
         if entries[relativePath] != entry {
             entries[relativePath] = entry
             dirty = true
@@ -73,7 +84,8 @@ public final class StateCache: @unchecked Sendable {
         dirty = false
         lock.unlock()
         try? FileSystem.createDirectory(PathText.parent(path))
-        try? FileSystem.writeAtomically(path, bytes)
+        // Not fsynced: after a power cut an old or unreadable cache only costs re-hashing.
+        try? FileSystem.writeAtomically(path, bytes, durable: false)
     }
 
     // MARK: Format: magic, then per entry: u16 path length, path, u64 inode, i64 size, i64 mtime, 32-byte digest.

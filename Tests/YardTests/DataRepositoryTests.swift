@@ -192,12 +192,20 @@ struct DataRepositoryTests {
         #expect(throws: YardError.self) {
             try test.repository.digests(of: [("d/f.txt", stale)], state: test.repository.loadState(), progress: SilentProgress())
         }
-        // And staging a copy whose source moved on since hashing fails instead of caching wrong bytes.
+        // And staging a copy whose source moved on since the scan fails instead of caching wrong bytes.
         let batch = test.repository.cache.beginBatch()
+        let clones = CloneSupport(cacheRoot: test.repository.cache.root, rootNames: [], allowed: true)
         #expect(throws: YardError.self) {
-            try batch.stageFile(path, digest: ContentDigest.of(Array("before".utf8)), expected: stale, kinds: [.copy], displayPath: "d/f.txt")
+            try batch.stageWorkspaceFile(path, expected: stale, clones: clones, displayPath: "d/f.txt")
+        }
+        // Or whose bytes no longer hash to the digest the state cache recorded for that metadata.
+        let current = try #require(FileSystem.info(path))
+        #expect(throws: YardError.self) {
+            try batch.stageWorkspaceFile(path, expected: current, verifying: ContentDigest.of(Array("after".utf8)),
+                                         clones: clones, displayPath: "d/f.txt")
         }
         #expect(batch.count == 0)
+        #expect(try FileSystem.list(test.repository.cache.root + "/tmp").isEmpty)  // no stray copy left behind
     }
 
     @Test func verifyFindsCorruptObjects() throws {
