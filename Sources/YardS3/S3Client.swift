@@ -27,11 +27,13 @@ public struct S3Client: Sendable {
 
     /// One HTTP client for every S3 client in the process (connections pooled per endpoint). It lives as
     /// long as the process, so it is never shut down. Redirects are not followed: a signed request
-    /// re-sent elsewhere would not verify, and S3's redirects mean a wrong region or endpoint.
+    /// re-sent elsewhere would not verify, and S3's redirects mean a wrong region or endpoint. The connect
+    /// timeout is short because the pool keeps re-trying a refused connection until it expires, and `send`
+    /// retries on top of that: an endpoint that is away is reported in seconds, not minutes.
     public static let sharedHTTPClient: HTTPClient = {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(10), read: .seconds(120)))
+            timeout: .init(connect: .seconds(3), read: .seconds(120)))
         configuration.decompression = .disabled
         return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
     }()
