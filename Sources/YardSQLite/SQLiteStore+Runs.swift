@@ -9,19 +9,20 @@ extension SQLiteStore {
             throw TrackingStoreError.experimentNotFound(id: info.experimentId)
         }
         try await write { db in
-            guard let experiment = try Self.loadExperiments(db, whereSQL: "experiment_id = ?", arguments: [experimentNumber]).first else {
+            // Only the stage is needed here; cached statements, as creating runs is the ingest hot path.
+            let stageQuery = try db.cachedStatement(sql: "SELECT lifecycle_stage FROM experiments WHERE experiment_id = ?")
+            guard let stageName = try String.fetchOne(stageQuery, arguments: [experimentNumber]) else {
                 throw TrackingStoreError.experimentNotFound(id: info.experimentId)
             }
-            guard experiment.lifecycleStage == .active else {
-                throw TrackingStoreError.experimentNotActive(id: experiment.experimentId, stage: experiment.lifecycleStage)
+            let stage = LifecycleStage(rawValue: stageName) ?? .active
+            guard stage == .active else {
+                throw TrackingStoreError.experimentNotActive(id: String(experimentNumber), stage: stage)
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active')
-                    """,
-                arguments: [info.runId, experimentNumber, info.runName, info.userId, info.status.rawValue,
-                            info.startTime, info.endTime, info.artifactUri])
+            try db.cachedStatement(sql: """
+                INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time, artifact_uri, lifecycle_stage)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'active')
+                """).execute(arguments: [info.runId, experimentNumber, info.runName, info.userId, info.status.rawValue,
+                                         info.startTime, info.endTime, info.artifactUri])
             try Self.upsertTags(db, runId: info.runId, tags: tags)
         }
     }
@@ -44,8 +45,8 @@ extension SQLiteStore {
                 info.runName = runName
                 try Self.upsertTags(db, runId: id, tags: [Tag(key: ReservedTags.runName, value: runName)])
             }
-            try db.execute(sql: "UPDATE runs SET status = ?, end_time = ?, name = ? WHERE run_uuid = ?",
-                           arguments: [info.status.rawValue, info.endTime, info.runName, id])
+            try db.cachedStatement(sql: "UPDATE runs SET status = ?, end_time = ?, name = ? WHERE run_uuid = ?")
+                .execute(arguments: [info.status.rawValue, info.endTime, info.runName, id])
             return info
         }
     }
@@ -177,12 +178,27 @@ extension SQLiteStore {
         }
     }
 
+    /// Rows per multi-row INSERT: 100 x 9 parameters stays under SQLite's oldest variable limit (999).
+    static let metricRowsPerInsert = 100
+
+    /// `INSERT OR IGNORE` of `count` metric rows in one statement, for counts 1...metricRowsPerInsert.
+    /// OR IGNORE still applies row by row, so a duplicate point is skipped exactly as with one row per
+    /// statement; the batch costs one statement execution per hundred points instead of one per point.
+    private static let insertMetricRowsSQL: [String] = (0...metricRowsPerInsert).map { count in
+        "INSERT OR IGNORE INTO metrics (run_uuid, key, timestamp, step, value, is_nan, model_id, dataset_name, dataset_digest) VALUES "
+            + Array(repeating: "(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: count).joined(separator: ", ")
+    }
+
     static func insertMetrics(_ db: Database, runId: String, metrics: [Metric]) throws {
         guard !metrics.isEmpty else { return }
-        let insert = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO metrics (run_uuid, key, timestamp, step, value, is_nan, model_id, dataset_name, dataset_digest)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let runIdValue = runId.databaseValue
+        for start in stride(from: 0, to: metrics.count, by: metricRowsPerInsert) {
+            let rows = metrics[start..<min(start + metricRowsPerInsert, metrics.count)]
+            var values: [DatabaseValue] = []
+            values.reserveCapacity(rows.count * 9)
+            for metric in rows { appendMetricRow(metric, runId: runIdValue, to: &values) }
+            try db.cachedStatement(sql: insertMetricRowsSQL[rows.count]).execute(arguments: StatementArguments(values))
+        }
         // Which point is a key's latest is the domain's rule (`Metric.supersedes`); the store only keeps
         // the winner, read and replaced inside this transaction.
         let current = try db.cachedStatement(sql: """
@@ -193,9 +209,6 @@ extension SQLiteStore {
             INSERT OR REPLACE INTO latest_metrics (run_uuid, key, timestamp, step, value, is_nan, model_id, dataset_name, dataset_digest)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        for metric in metrics {
-            try insert.execute(arguments: metricArguments(runId, metric))
-        }
         for metric in Metric.latestPerKey(metrics) {
             if let stored = try Row.fetchOne(current, arguments: [runId, metric.key]).map({ Self.metric($0) }),
                !metric.supersedes(stored) {
@@ -205,12 +218,25 @@ extension SQLiteStore {
         }
     }
 
-    /// A metric's columns after `run_uuid`: NaN is kept as value 0 with `is_nan`, infinities clamped.
-    private static func metricArguments(_ runId: String, _ metric: Metric) -> StatementArguments {
+    /// A metric's row (`run_uuid` first): NaN is kept as value 0 with `is_nan`, infinities clamped.
+    private static func appendMetricRow(_ metric: Metric, runId: DatabaseValue, to values: inout [DatabaseValue]) {
         let isNaN = metric.value.isNaN
-        let value = isNaN ? 0 : Validation.clampedMetricValue(metric.value)
-        return [runId, metric.key, metric.timestamp, metric.step, value, isNaN ? 1 : 0,
-                metric.modelId, metric.datasetName, metric.datasetDigest]
+        values.append(runId)
+        values.append(metric.key.databaseValue)
+        values.append(metric.timestamp.databaseValue)
+        values.append(metric.step.databaseValue)
+        values.append((isNaN ? 0 : Validation.clampedMetricValue(metric.value)).databaseValue)
+        values.append((isNaN ? 1 : 0).databaseValue)
+        values.append(metric.modelId.databaseValue)
+        values.append(metric.datasetName.databaseValue)
+        values.append(metric.datasetDigest.databaseValue)
+    }
+
+    private static func metricArguments(_ runId: String, _ metric: Metric) -> StatementArguments {
+        var values: [DatabaseValue] = []
+        values.reserveCapacity(9)
+        appendMetricRow(metric, runId: runId.databaseValue, to: &values)
+        return StatementArguments(values)
     }
 
     // MARK: Reads
