@@ -20,7 +20,11 @@ struct PageWindow {
 
     /// The page from what was fetched, with a token for the next page when the extra row came back.
     func page<Item>(_ fetched: [Item]) -> Page<Item> {
-        Page(items: Array(fetched.prefix(size)),
-             nextPageToken: PageToken.next(offset: offset, pageSize: size, fetched: fetched.count))
+        Page(items: Array(fetched.prefix(size)), nextPageToken: nextPageToken(fetched: fetched.count))
+    }
+
+    /// The next page's token, when `fetched` (rows returned for `fetchLimit`) includes the extra row.
+    func nextPageToken(fetched: Int) -> String? {
+        PageToken.next(offset: offset, pageSize: size, fetched: fetched)
     }
 }

@@ -75,18 +75,29 @@ extension MLflowRoutes {
             try await loggedModels.logLegacyModel(runId: try fields.runId(), modelJSON: try fields.required("model_json"))
             return .empty
         }
-        add(.post, "/runs/search") { fields in
+        addEncoded(.post, "/runs/search") { fields in
             let page = try await tracking.searchRuns(
                 experimentIds: try fields.strings("experiment_ids"), filter: try fields.string("filter"),
                 orderBy: try fields.strings("order_by"), viewType: try fields.viewType("run_view_type"),
                 maxResults: try fields.int64("max_results"), pageToken: try fields.string("page_token"))
-            return MLflowJSON.page("runs", page.items.map(MLflowJSON.run), nextPageToken: page.nextPageToken)
+            return MLflowJSON.runsPage(page.items, nextPageToken: page.nextPageToken)
         }
         add(.get, "/metrics/get-history") { fields in
             let page = try await tracking.metricHistory(
                 runId: try fields.runId(), key: try fields.required("metric_key"),
                 maxResults: try fields.int64("max_results"), pageToken: try fields.string("page_token"))
             return MLflowJSON.page("metrics", page.items.map { MLflowJSON.metric($0) }, nextPageToken: page.nextPageToken)
+        }
+    }
+}
+
+extension MLflowRoutes {
+    /// Like `add`, for a handler that writes its JSON body itself (a page of up to 1,000 whole runs).
+    func addEncoded(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping @Sendable (RequestFields) async throws -> [UInt8]) {
+        let limit = maxJSONBodyBytes
+        routes.on(RouterPath("/2.0/mlflow\(path)"), method: method) { request, _ in
+            let body = try await handler(try await Self.fields(of: request, limit: limit))
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
     }
 }
