@@ -88,7 +88,25 @@ extension SQLiteStore: ServingStore {
                     record.id, record.deployment, record.modelName, record.modelVersion, record.role, record.timestamp,
                     record.latencyMicros, record.inputs, record.outputs, record.rows, record.label, record.labeledAt,
                 ])
+                if db.changesCount == 0 { try Self.requireSameRecord(db, record) }
             }
+        }
+    }
+
+    /// A record whose (deployment, id, role) is already logged is a retry only when it says the same thing;
+    /// a different record reusing the id is refused (and its batch rolled back) rather than dropped unseen.
+    private static func requireSameRecord(_ db: Database, _ record: PredictionRecord) throws {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT model_name, model_version, timestamp, inputs, outputs, row_count FROM serving_predictions
+            WHERE deployment = ? AND id = ? AND role = ?
+            """, arguments: [record.deployment, record.id, record.role])
+        guard let row else { return }
+        let same = row[0] as String == record.modelName && row[1] as String == record.modelVersion
+            && row[2] as Int64 == record.timestamp && row[3] as String == record.inputs
+            && row[4] as String == record.outputs && row[5] as Int == record.rows
+        if !same {
+            throw YardError(.resourceConflict,
+                            "Record id '\(record.id.prefix(200))' is already logged in '\(record.deployment)' with different content; nothing from this batch was stored. Give each record a new id (or omit 'id' to have one assigned).")
         }
     }
 

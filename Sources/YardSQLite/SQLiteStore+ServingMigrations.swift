@@ -36,5 +36,13 @@ extension SQLiteStore {
                 CREATE UNIQUE INDEX serving_predictions_by_id ON serving_predictions(id, role);
                 """)
         }
+        // Record ids are unique per deployment (a stream's client-chosen ids must not collide with another
+        // stream's); labels are joined by (deployment, id), which this index also serves.
+        migrator.registerMigration("v2-serving-record-ids-per-deployment") { db in
+            try db.execute(sql: """
+                DROP INDEX serving_predictions_by_id;
+                CREATE UNIQUE INDEX serving_predictions_by_id ON serving_predictions(deployment, id, role);
+                """)
+        }
     }
 }

@@ -12,6 +12,8 @@ import YardStore
 /// - `GET /streams/{name}/records?limit=`: newest first
 struct MonitoringStreamRoutes {
     let store: any ServingStore
+    /// Keeps stream records under `--prediction-log-retain` like a deployment's; nil when the log is off.
+    let predictionLog: PredictionLogger?
     let maxJSONBodyBytes: Int
 
     static let prefix = "stream:"
@@ -20,12 +22,14 @@ struct MonitoringStreamRoutes {
 
     func register(on router: RouteCollection<YardRequestContext>) {
         let store = self.store
+        let predictionLog = self.predictionLog
         let limit = maxJSONBodyBytes
         router.post("/streams/:name/records") { request, context in
             let name = try Self.streamName(context)
             let body = try await NativeRequest.jsonObject(request, limit: limit)
             let records = try Self.records(from: body, stream: name, now: Identifiers.nowMillis())
             try await store.appendPredictions(records)
+            predictionLog?.noteWrittenDirectly(deployment: Self.prefix + name)
             return Response.json(.object([("received", .int(records.count)), ("ids", .array(records.map { .string($0.id) }))]))
         }
         router.post("/streams/:name/labels") { request, context in

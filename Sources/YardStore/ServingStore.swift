@@ -35,7 +35,7 @@ public struct DeploymentRecord: Sendable, Equatable {
 /// One answered request as the prediction log keeps it.
 public struct PredictionRecord: Sendable, Equatable {
     /// The prediction id the client got back. The primary (or canary) answer and the shadow's answer to
-    /// the same request may share it: a record is unique by (id, role), and a label joins every role.
+    /// the same request may share it: a record is unique by (deployment, id, role), and a label joins every role.
     public var id: String
     public var deployment: String
     public var modelName: String
@@ -125,8 +125,9 @@ public protocol ServingStore: Sendable {
     /// Every deployment, by name.
     func deployments() async throws -> [DeploymentRecord]
 
-    /// Appends a batch in one transaction. A record whose (id, role) is already logged is skipped, so a
-    /// batch retried after an unclear failure is not logged twice.
+    /// Appends a batch in one transaction. A record whose (deployment, id, role) is already logged with the
+    /// same content is skipped, so a batch retried after an unclear failure is not logged twice; one that
+    /// reuses the id for different content fails the whole batch with RESOURCE_CONFLICT.
     func appendPredictions(_ records: [PredictionRecord]) async throws
     /// Newest first; throws `.invalidParameterValue` for a page token this store did not issue.
     func predictions(_ query: PredictionQuery) async throws -> Page<PredictionRecord>

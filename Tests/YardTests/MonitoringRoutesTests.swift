@@ -115,6 +115,43 @@ struct MonitoringRoutesTests {
         }
     }
 
+    @Test func recordIdsAreUniquePerStreamAndAReusedIdIsRefusedNotDropped() async throws {
+        let server = try ServingTestServer()
+        try await server.application.test(.router) { client in
+            let first = #"{"records": [{"id": "r1", "timestamp": 1767225600000, "features": {"x": 1}}]}"#
+            #expect(try await client.call(.post, "/api/v1/streams/a/records", first).status == 200)
+            // The same id in another stream is another record.
+            #expect(try await client.call(.post, "/api/v1/streams/b/records", first).status == 200)
+            // A retry of the same record is accepted and logged once.
+            #expect(try await client.call(.post, "/api/v1/streams/a/records", first).status == 200)
+            // Different content under a used id fails the whole batch, naming the id; nothing of it is stored.
+            let clash = try await client.call(.post, "/api/v1/streams/a/records", #"""
+                {"records": [{"id": "r2", "timestamp": 1767225600001, "features": {"x": 2}},
+                             {"id": "r1", "timestamp": 1767225600000, "features": {"x": 99}}]}
+                """#)
+            #expect(clash.status == 409, "\(Self.text(clash))")
+            #expect(Self.text(clash).contains("'r1'"))
+            let store = try #require(server.components.serving.store)
+            let a = try await store.predictions(.init(deployment: "stream:a"))
+            #expect(a.items.map(\.id) == ["r1"])
+            #expect(a.items.first?.inputs == #"[{"x":1}]"#)
+            #expect(try await store.predictions(.init(deployment: "stream:b")).items.map(\.id) == ["r1"])
+        }
+    }
+
+    @Test func streamRecordsAreKeptToThePredictionLogRetention() async throws {
+        let server = try ServingTestServer(retainPredictions: 3)
+        try await server.application.test(.router) { client in
+            let records = (0..<5).map { #"{"id": "r\#($0)", "timestamp": \#(1767225600000 + $0), "features": {"x": \#($0)}}"# }
+            let posted = try await client.call(.post, "/api/v1/streams/clicks/records", #"{"records": [\#(records.joined(separator: ","))]}"#)
+            #expect(posted.status == 200, "\(Self.text(posted))")
+            let log = try #require(server.components.serving.predictionLog)
+            await log.prune()
+            let kept = try await server.components.serving.store!.predictions(.init(deployment: "stream:clicks"))
+            #expect(kept.items.map(\.id).sorted() == ["r2", "r3", "r4"])
+        }
+    }
+
     @Test func malformedStreamRequestsNameTheField() async throws {
         let server = try ServingTestServer()
         try await server.application.test(.router) { client in

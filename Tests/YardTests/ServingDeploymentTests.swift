@@ -16,9 +16,9 @@ struct ServingTestServer: Sendable {
 
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/serving")
 
-    init(pollMilliseconds: Int = 100) throws {
+    init(pollMilliseconds: Int = 100, retainPredictions: Int? = 100_000) throws {
         var settings = ServingSettings(pollInterval: .milliseconds(pollMilliseconds), retryFailedAfterSeconds: 30, maxRequestBytes: 4096)
-        settings.predictionLog = .init(flushInterval: .milliseconds(20))
+        settings.predictionLog = .init(flushInterval: .milliseconds(20), retain: retainPredictions)
         let configuration = ServerConfiguration(port: 0, dataDirectory: directory.path, serving: settings)
         components = try buildComponents(configuration)
     }

@@ -110,6 +110,12 @@ public final class PredictionLogger: @unchecked Sendable {
         locked { totals.sampledOut += 1 }
     }
 
+    /// Records written to the store by someone else (a monitoring stream's batch) still fall under the
+    /// retention: their deployment joins the next pruning pass.
+    public func noteWrittenDirectly(deployment: String) {
+        locked { _ = touched.insert(deployment) }
+    }
+
     /// Writes everything enqueued so far (and prunes when a retention pass is due).
     public func flush() async {
         let pass: Task<Void, Never> = locked {
