@@ -91,17 +91,6 @@ extension MLflowRoutes {
     }
 }
 
-extension MLflowRoutes {
-    /// Like `add`, for a handler that writes its JSON body itself (a page of up to 1,000 whole runs).
-    func addEncoded(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping @Sendable (RequestFields) async throws -> [UInt8]) {
-        let limit = maxJSONBodyBytes
-        routes.on(RouterPath("/2.0/mlflow\(path)"), method: method) { request, _ in
-            let body = try await handler(try await Self.fields(of: request, limit: limit))
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
-        }
-    }
-}
-
 extension RequestFields {
     func metric() throws(YardError) -> Metric {
         let key = try required("key")
