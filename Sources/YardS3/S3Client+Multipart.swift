@@ -80,7 +80,7 @@ extension S3Client {
 
     /// Assembles the parts into the object. S3 may answer 200 and still report an error in the body.
     public func completeMultipartUpload(bucket: String, key: String, uploadId: String, parts: [(number: Int, etag: String)]) async throws {
-        let list = parts.map { "<Part><PartNumber>\($0.number)</PartNumber><ETag>\(xmlEscaped($0.etag))</ETag></Part>" }.joined()
+        let list = parts.map { "<Part><PartNumber>\($0.number)</PartNumber><ETag>\(HTMLEscaping.escaped($0.etag))</ETag></Part>" }.joined()
         let document = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\(list)</CompleteMultipartUpload>"
         let operation = Operation(name: "CompleteMultipartUpload", method: .POST, bucket: bucket, key: key,
                                   query: [("uploadId", uploadId)], headers: [("content-type", "application/xml")],

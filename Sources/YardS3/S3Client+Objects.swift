@@ -95,7 +95,7 @@ extension S3Client {
     public func deleteObjects(bucket: String, keys: [String]) async throws {
         for start in stride(from: 0, to: keys.count, by: 1000) {
             let batch = keys[start..<min(start + 1000, keys.count)]
-            let objects = batch.map { "<Object><Key>\(xmlEscaped($0))</Key></Object>" }.joined()
+            let objects = batch.map { "<Object><Key>\(HTMLEscaping.escaped($0))</Key></Object>" }.joined()
             let document = "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Quiet>true</Quiet>\(objects)</Delete>"
             let body = ByteBuffer(string: document)
             // DeleteObjects requires an integrity header; Content-MD5 is the one every implementation reads.

@@ -167,19 +167,3 @@ private struct XMLReader {
         YardError(.internalError, "The S3 endpoint answered with malformed XML (\(what) at byte \(index)).")
     }
 }
-
-/// Text escaped for an XML element body (the requests this client builds carry object keys and ETags).
-func xmlEscaped(_ text: String) -> String {
-    var out = ""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&apos;"
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out
-}
