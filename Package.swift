@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(name: "YardCore"),
@@ -38,6 +39,14 @@ let package = Package(
         .target(name: "YardSQLite", dependencies: [
             "YardCore", "YardStore",
             .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // The scale-out implementation of the same interface on PostgreSQL (PostgresNIO): a connection pool,
+        // binds for every value, serializable write transactions retried on conflict, migrations under an
+        // advisory lock so replicas starting together do not race.
+        .target(name: "YardPostgres", dependencies: [
+            "YardCore", "YardStore",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // Where artifact bytes live (the ArtifactStore protocol, the local folder store) and the durable
         // file layer shared with the data cache. Blocking file calls go through NIO's thread pool.
@@ -98,7 +107,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "YardServer", dependencies: [
-            "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardBlobs", "YardTracking", "YardRegistry", "YardData",
+            "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardPostgres", "YardBlobs", "YardTracking", "YardRegistry", "YardData",
             "YardServing", "YardMonitoring", "YardWeb", "YardS3",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -122,7 +131,7 @@ let package = Package(
             .product(name: "Histogram", package: "hdrhistogram-swift"),
         ], path: "bench/loadgen"),
         .testTarget(name: "YardTests", dependencies: [
-            "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardBlobs", "YardTracking", "YardRegistry", "YardServer", "YardData", "YardClient", "YardPipelines", "YardCLI", "YardServing", "YardMonitoring", "YardWeb", "YardS3",
+            "YardCore", "YardJSON", "YardStore", "YardSQLite", "YardPostgres", "YardBlobs", "YardTracking", "YardRegistry", "YardServer", "YardData", "YardClient", "YardPipelines", "YardCLI", "YardServing", "YardMonitoring", "YardWeb", "YardS3",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]

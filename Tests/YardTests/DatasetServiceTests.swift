@@ -29,7 +29,7 @@ struct DatasetServiceTests {
 
     @Test(arguments: StoreFactory.allCases)
     func registersLooksUpAndLinksRuns(_ factory: StoreFactory) async throws {
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         let service = DatasetService(store: store)
         let profile = DatasetProfile(rows: 1, columns: [.init(name: "a", type: "integer", nulls: 0, min: 1, max: 1, mean: 1)])
         let version = try await service.register(request(digest: digest.uppercased(), profile: profile), now: 7)
@@ -54,7 +54,7 @@ struct DatasetServiceTests {
     }
 
     @Test func refusesBadRegistrations() async throws {
-        let service = DatasetService(store: try StoreFactory.sqlite.make(directory))
+        let service = DatasetService(store: try await StoreFactory.sqlite.make(directory))
         await expectInvalid("Missing value for required parameter 'name'. See the API docs for more information about request parameters.") {
             _ = try await service.register(request(name: nil))
         }

@@ -23,7 +23,7 @@ struct RunSearchStoreTests {
     @Test(arguments: StoreFactory.allCases)
     func paramEqualityKeepsToTheExperimentAndOtherClauses(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         let searched = try await store.createExperiment(name: "searched", tags: []) { "x/\($0)" }
         let other = try await store.createExperiment(name: "other", tags: []) { "x/\($0)" }
         for index in 0..<6 {
@@ -54,7 +54,7 @@ struct RunSearchStoreTests {
     @Test(arguments: StoreFactory.allCases)
     func sortKeysPutMissingAndNaNLastAndBreakTiesByStartThenId(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         let experiment = try await store.createExperiment(name: "order", tags: []) { "x/\($0)" }
         // (name, loss, start): "tieA"/"tieB" share loss and start, so the run id decides between them.
         let rows: [(String, Double?, Int64)] = [("low", 1, 10), ("high", 3, 11), ("nan", .nan, 12), ("none", nil, 13),
@@ -100,7 +100,7 @@ struct RunSearchStoreTests {
     @Test(arguments: StoreFactory.allCases)
     func aPageHoldsWholeRunsInOrder(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         let experiment = try await store.createExperiment(name: "whole", tags: []) { "x/\($0)" }
         let dataset = Dataset(name: "train", digest: "d1", sourceType: "local", source: "{}", schema: nil, profile: "{\"rows\": 3}")
         let evaluation = Dataset(name: "eval", digest: "d2", sourceType: "local", source: "{}", schema: "{}", profile: nil)
@@ -138,7 +138,7 @@ struct RunSearchStoreTests {
     @Test(arguments: StoreFactory.allCases)
     func runIdsThatNeedEscapingAreLookedUpNotInterpreted(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         let info = try await makeRun(store, experimentId: "0", name: "plain", start: 1)
         for id in ["\"", "\\", "a\",\"\(info.runId)", "\u{1}", "é"] {
             await #expect(throws: TrackingStoreError.runNotFound(id: id)) { _ = try await store.run(id: id) }

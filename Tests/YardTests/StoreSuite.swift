@@ -2,26 +2,85 @@ import Foundation
 import Synchronization
 import Testing
 import YardCore
+import YardPostgres
 import YardSQLite
 import YardStore
 
 /// Every metadata store implementation. The store suite (and the service suites) run each case
-/// against each of these; a PostgreSQL store joins by adding a case here.
+/// against each of these. PostgreSQL joins when the test script started a cluster
+/// (`YARD_TEST_POSTGRES_URL`, see tests/postgres/postgres.sh); with `YARD_REQUIRE_POSTGRES=1` its cases
+/// fail rather than vanish when the cluster is missing.
 enum StoreFactory: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case sqlite
+    case postgres
+
+    static var allCases: [StoreFactory] {
+        PostgresTestCluster.isConfigured ? [.sqlite, .postgres] : [.sqlite]
+    }
 
     var testDescription: String { rawValue }
 
     /// A store keeping its data in (or, for a server database, keyed by) `directory`, with the default
     /// experiment "0" in place. Making it again for the same directory reopens the same data. One value
     /// serves all three protocols, as the server uses it (logged models and runs share a transaction).
-    func make(_ directory: TemporaryDirectory) throws -> any TrackingStore & DatasetStore & RegistryStore {
+    func make(_ directory: TemporaryDirectory) async throws -> any TrackingStore & DatasetStore & RegistryStore {
+        switch self {
+        case .sqlite:
+            return try await makeAll(directory)
+        case .postgres:
+            let store = try await PostgresTestCluster.store(for: directory)
+            guard let three = store as? any TrackingStore & DatasetStore & RegistryStore else {
+                throw YardError(.notImplemented, "PostgresStore does not implement the tracking, dataset and registry protocols yet.")
+            }
+            return three
+        }
+    }
+
+    /// The same store as every protocol the server uses it as.
+    func makeAll(_ directory: TemporaryDirectory) async throws -> any AllStores {
         switch self {
         case .sqlite:
             let store = try SQLiteStore(path: directory.file("yard.db"))
             try store.ensureDefaultExperiment(artifactLocation: "mlflow-artifacts:/0")
             return store
+        case .postgres:
+            let store = try await PostgresTestCluster.store(for: directory)
+            guard let all = store as? any AllStores else {
+                throw YardError(.notImplemented, "PostgresStore does not implement every store protocol yet.")
+            }
+            return all
         }
+    }
+}
+
+typealias AllStores = TrackingStore & DatasetStore & RegistryStore & ServingStore & MonitoringStore
+
+/// The PostgreSQL cluster the test script started; each test directory gets a schema of its own, so tests
+/// run in parallel on one database and a store made again for the same directory reopens its data.
+enum PostgresTestCluster {
+    static var url: String? { ProcessInfo.processInfo.environment["YARD_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 } }
+    static var isRequired: Bool { ProcessInfo.processInfo.environment["YARD_REQUIRE_POSTGRES"] == "1" }
+    static var isConfigured: Bool { url != nil || isRequired }
+
+    /// A schema name unique to `directory` (its random folder name).
+    static func schema(for directory: TemporaryDirectory) -> String {
+        let name = (directory.path as NSString).lastPathComponent.lowercased()
+        let cleaned = String(name.map { $0.isLetter || $0.isNumber ? $0 : "_" }.prefix(55))
+        return "t_" + cleaned
+    }
+
+    static func storeURL(for directory: TemporaryDirectory, poolMax: Int = 4) throws -> String {
+        guard let url else {
+            throw YardError(.invalidState, "YARD_REQUIRE_POSTGRES=1 but YARD_TEST_POSTGRES_URL is not set: start a cluster with tests/postgres/postgres.sh.")
+        }
+        let separator = url.contains("?") ? "&" : "?"
+        return url + separator + "schema=\(schema(for: directory))&pool_max=\(poolMax)&sslmode=disable"
+    }
+
+    static func store(for directory: TemporaryDirectory) async throws -> PostgresStore {
+        let store = try await PostgresStore(url: try storeURL(for: directory))
+        try await store.ensureDefaultExperiment(artifactLocation: "mlflow-artifacts:/0")
+        return store
     }
 }
 
@@ -46,7 +105,7 @@ struct StoreSuite {
     @Test(arguments: StoreFactory.allCases)
     func experimentsAreCreatedWithAscendingIdsAndTheirLocation(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         #expect(try await store.experiment(id: "0").name == "Default")
         let first = try await store.createExperiment(name: "a", tags: [Tag(key: "team", value: "x")]) { "root/\($0)" }
         let second = try await store.createExperiment(name: "b", tags: []) { "root/\($0)" }
@@ -67,7 +126,7 @@ struct StoreSuite {
     @Test(arguments: StoreFactory.allCases)
     func experimentConflictsAndLifecycleAreTypedErrors(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         let id = try await store.createExperiment(name: "dup", tags: []) { "x/\($0)" }
         _ = try await store.createExperiment(name: "other", tags: []) { "x/\($0)" }
         await #expect(throws: TrackingStoreError.experimentAlreadyExists(name: "dup")) {
@@ -106,7 +165,7 @@ struct StoreSuite {
     @Test(arguments: StoreFactory.allCases)
     func experimentTags(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         let id = try await store.createExperiment(name: "tags", tags: []) { "x/\($0)" }
         try await store.setExperimentTag(id: id, tag: Tag(key: "k", value: "1"))
         try await store.setExperimentTag(id: id, tag: Tag(key: "k", value: "2"))
@@ -121,7 +180,7 @@ struct StoreSuite {
     @Test(arguments: StoreFactory.allCases)
     func experimentSearchFiltersOrdersAndPages(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         for name in ["c-exp", "a-exp", "b-exp", "other"] {
             _ = try await store.createExperiment(name: name, tags: name == "b-exp" ? [Tag(key: "k", value: "v")] : []) { "x/\($0)" }
         }
@@ -149,7 +208,7 @@ struct StoreSuite {
     @Test(arguments: StoreFactory.allCases)
     func runsKeepTheirDataAndTheLatestMetricRule(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         let info = try await makeRun(store, tags: [Tag(key: ReservedTags.runName, value: "r")])
         #expect(try await store.run(id: info.runId).info == info)
         try await store.logBatch(runId: info.runId, metrics: [
@@ -182,7 +241,7 @@ struct StoreSuite {
     @Test(arguments: StoreFactory.allCases)
     func theLatestMetricRuleMatchesTheDomainRule(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         let info = try await makeRun(store)
         // Pseudo-random points logged one batch at a time; the stored latest must be the one the
         // domain rule picks over all of them.
@@ -205,7 +264,7 @@ struct StoreSuite {
     @Test(arguments: StoreFactory.allCases)
     func runInvariantsAreTypedErrors(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         let info = try await makeRun(store)
         try await store.logBatch(runId: info.runId, metrics: [], params: [Param(key: "a", value: "1")], tags: [])
         try await store.logBatch(runId: info.runId, metrics: [], params: [Param(key: "a", value: "1")], tags: [])
@@ -240,7 +299,7 @@ struct StoreSuite {
     @Test(arguments: StoreFactory.allCases)
     func metricHistoryIsOrderedAndPaged(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         let info = try await makeRun(store)
         let points = (0..<25).map { Metric(key: "m", value: Double($0 % 5), timestamp: Int64(25 - $0), step: Int64($0)) }
         try await store.logBatch(runId: info.runId, metrics: points + points, params: [], tags: [])  // duplicates collapse
@@ -266,7 +325,7 @@ struct StoreSuite {
     @Test(arguments: StoreFactory.allCases)
     func runSearchFiltersOrdersAndPages(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         let experimentId = try await store.createExperiment(name: "search", tags: []) { "x/\($0)" }
         var ids: [String] = []
         for index in 0..<8 {
@@ -302,7 +361,7 @@ struct StoreSuite {
     @Test(arguments: StoreFactory.allCases)
     func inputsAndOutputsAreKept(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         let first = try await makeRun(store)
         let second = try await makeRun(store)
         let dataset = Dataset(name: "train", digest: "abc", sourceType: "local", source: "{}", schema: "{}", profile: nil)
@@ -329,7 +388,7 @@ struct StoreSuite {
     @Test(arguments: StoreFactory.allCases)
     func datasetVersionsAreRegisteredOnceAndListedNewestFirst(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         let profile = DatasetProfile(rows: 2, columns: [
             .init(name: "a", type: "integer", nulls: 0, min: 1, max: 2, mean: 1.5),
             .init(name: "b", type: "string", nulls: 1),
@@ -363,7 +422,7 @@ struct StoreSuite {
     @Test(arguments: StoreFactory.allCases)
     func datasetVersionsFindTheActiveRunsThatUsedThem(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         let short = String(repeating: "d", count: 36)
         let used = try await makeRun(store, name: "used", start: 10)
         let deleted = try await makeRun(store, name: "deleted", start: 20)
@@ -420,7 +479,7 @@ struct RegistryStoreSuite {
     @Test(arguments: StoreFactory.allCases)
     func registeredModelsAreCreatedRenamedAndDeleted(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         try await makeModel(store, "alpha")
         #expect(try await store.registeredModel(name: "alpha").name == "alpha")
         await #expect { try await makeModel(store, "alpha") } throws: { (($0 as? YardError)?.code == .resourceAlreadyExists) }
@@ -454,7 +513,7 @@ struct RegistryStoreSuite {
     @Test(arguments: StoreFactory.allCases)
     func registeredModelSearchPages(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         let names = (0..<5).map { "model-\($0)" }
         for name in names.shuffled() { try await makeModel(store, name) }
         var seen: [String] = []
@@ -491,7 +550,7 @@ struct RegistryStoreSuite {
     @Test(arguments: StoreFactory.allCases)
     func versionsAreNumberedAndDeleted(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         try await makeModel(store, "m")
         try await makeModel(store, "other")
         #expect(try await makeVersion(store, "m").version == 1)
@@ -521,7 +580,7 @@ struct RegistryStoreSuite {
     @Test(arguments: StoreFactory.allCases)
     func aliasMovesAreCompareAndSetAndAppendHistoryInTheSameTransaction(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         try await makeModel(store, "m")
         try await makeVersion(store, "m")
         try await makeVersion(store, "m")
@@ -584,7 +643,7 @@ struct RegistryStoreSuite {
     @Test(arguments: StoreFactory.allCases)
     func loggedModelsLiveAndPage(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         let experimentId = try await store.createExperiment(name: "e", tags: []) { "root/\($0)" }
         func model(_ id: String, created: Int64) -> LoggedModel {
             LoggedModel(modelId: id, experimentId: experimentId, name: "n-\(id)", artifactLocation: "root/\(id)",
@@ -637,7 +696,7 @@ struct RegistryStoreSuite {
     @Test(arguments: StoreFactory.allCases)
     func runAndExperimentLookupsAndRunTagUpdatesAreTyped(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try factory.make(directory)
+        let store = try await factory.make(directory)
         await #expect(throws: TrackingStoreError.runNotFound(id: "nope")) { _ = try await store.run(id: "nope") }
         await #expect(throws: TrackingStoreError.experimentNotFound(id: "999")) { _ = try await store.experiment(id: "999") }
         await #expect(throws: TrackingStoreError.experimentNotFound(id: "x")) { _ = try await store.experiment(id: "x") }

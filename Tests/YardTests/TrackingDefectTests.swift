@@ -10,8 +10,8 @@ import YardCore
 struct TrackingDefectTests {
     let directory = TemporaryDirectory()
 
-    func service(_ factory: StoreFactory) throws -> TrackingService {
-        TrackingService(store: try factory.make(directory), defaultArtifactRoot: "mlflow-artifacts:/")
+    func service(_ factory: StoreFactory) async throws -> TrackingService {
+        TrackingService(store: try await factory.make(directory), defaultArtifactRoot: "mlflow-artifacts:/")
     }
 
     func expectInvalid(naming parameter: String, _ body: () async throws -> Void,
@@ -31,7 +31,7 @@ struct TrackingDefectTests {
 
     @Test(arguments: StoreFactory.allCases)
     func metricHistoryRejectsOverflowingAndNonPositiveMaxResults(_ factory: StoreFactory) async throws {
-        let tracking = try service(factory)
+        let tracking = try await service(factory)
         let run = try await tracking.createRun(experimentId: "0", userId: nil, runName: nil, startTime: nil, tags: [])
         try await tracking.logMetric(runId: run.info.runId, metric: Metric(key: "m", value: 1, timestamp: 1))
         for bad: Int64 in [Int64.max, Int64.max - 1, 1 << 40, 0, -1, Int64.min] {
@@ -43,7 +43,7 @@ struct TrackingDefectTests {
 
     @Test(arguments: StoreFactory.allCases)
     func metricHistoryWithoutMaxResultsIsPagedAndTokensReachEveryPoint(_ factory: StoreFactory) async throws {
-        let tracking = try service(factory)
+        let tracking = try await service(factory)
         let run = try await tracking.createRun(experimentId: "0", userId: nil, runName: nil, startTime: nil, tags: [])
         let total = 25_000 + 1_234
         var batch: [Metric] = []
@@ -71,7 +71,7 @@ struct TrackingDefectTests {
 
     @Test(arguments: StoreFactory.allCases)
     func pageTokensWithHugeOffsetsAreHandled(_ factory: StoreFactory) async throws {
-        let tracking = try service(factory)
+        let tracking = try await service(factory)
         let run = try await tracking.createRun(experimentId: "0", userId: nil, runName: nil, startTime: nil, tags: [])
         try await tracking.logMetric(runId: run.info.runId, metric: Metric(key: "m", value: 1, timestamp: 1))
         for offset in ["9223372036854775807", "9223372036854775000", "1e300", "18446744073709551616"] {
@@ -105,7 +105,7 @@ struct TrackingDefectTests {
 
     @Test(arguments: StoreFactory.allCases)
     func experimentArtifactLocationOutsideTheRootIsRefused(_ factory: StoreFactory) async throws {
-        let tracking = try service(factory)
+        let tracking = try await service(factory)
         for location in ["file:///etc?", "file:///etc", "/etc", "file:///etc#x", "mlflow-artifacts:/x?y=1",
                          "mlflow-artifacts:/../../etc", "s3://bucket/path", "relative/folder"] {
             await expectInvalid(naming: "artifact_location") {
@@ -120,7 +120,7 @@ struct TrackingDefectTests {
     func experimentArtifactLocationInsideAConfiguredRootIsAccepted(_ factory: StoreFactory) async throws {
         let root = directory.file("artifacts")
         let extra = directory.file("shared")
-        let tracking = TrackingService(store: try factory.make(directory), defaultArtifactRoot: "mlflow-artifacts:/",
+        let tracking = TrackingService(store: try await factory.make(directory), defaultArtifactRoot: "mlflow-artifacts:/",
                                        artifactRootPath: root, extraArtifactRoots: [extra])
         let inside = try await tracking.createExperiment(name: "inside", artifactLocation: "file://\(root)/team", tags: [])
         #expect(try await tracking.experiment(id: inside).artifactLocation == "file://\(root)/team")
@@ -138,7 +138,7 @@ struct TrackingDefectTests {
 
     @Test(arguments: StoreFactory.allCases)
     func hugeRunFiltersAreClientErrors(_ factory: StoreFactory) async throws {
-        let tracking = try service(factory)
+        let tracking = try await service(factory)
         let manyClauses = (0..<1_200).map { "params.p\($0) = 'x'" }.joined(separator: " AND ")
         await expectInvalid(naming: "filter") {
             _ = try await tracking.searchRuns(experimentIds: ["0"], filter: manyClauses, orderBy: [], viewType: .all,
@@ -162,7 +162,7 @@ struct TrackingDefectTests {
 
     @Test(arguments: StoreFactory.allCases)
     func hugeExperimentFiltersAreClientErrors(_ factory: StoreFactory) async throws {
-        let tracking = try service(factory)
+        let tracking = try await service(factory)
         let manyClauses = (0..<1_200).map { "tags.t\($0) = 'x'" }.joined(separator: " AND ")
         await expectInvalid(naming: "filter") {
             _ = try await tracking.searchExperiments(filter: manyClauses, orderBy: [], viewType: .all, maxResults: nil, pageToken: nil)

@@ -10,13 +10,13 @@ import YardCore
 struct TrackingServiceTests {
     let directory = TemporaryDirectory()
 
-    func service(_ factory: StoreFactory) throws -> TrackingService {
-        TrackingService(store: try factory.make(directory), defaultArtifactRoot: "mlflow-artifacts:/")
+    func service(_ factory: StoreFactory) async throws -> TrackingService {
+        TrackingService(store: try await factory.make(directory), defaultArtifactRoot: "mlflow-artifacts:/")
     }
 
     @Test(arguments: StoreFactory.allCases)
     func defaultExperimentExistsAndIdsAscend(_ factory: StoreFactory) async throws {
-        let tracking = try service(factory)
+        let tracking = try await service(factory)
         let defaultExperiment = try await tracking.experiment(id: "0")
         #expect(defaultExperiment.name == "Default")
         #expect(defaultExperiment.artifactLocation == "mlflow-artifacts:/0")
@@ -31,7 +31,7 @@ struct TrackingServiceTests {
 
     @Test(arguments: StoreFactory.allCases)
     func duplicateExperimentIsRefused(_ factory: StoreFactory) async throws {
-        let tracking = try service(factory)
+        let tracking = try await service(factory)
         _ = try await tracking.createExperiment(name: "dup", artifactLocation: nil, tags: [])
         await #expect(throws: YardError.self) {
             _ = try await tracking.createExperiment(name: "dup", artifactLocation: nil, tags: [])
@@ -46,7 +46,7 @@ struct TrackingServiceTests {
 
     @Test(arguments: StoreFactory.allCases)
     func missingExperimentByNameIsNotFound(_ factory: StoreFactory) async throws {
-        let tracking = try service(factory)
+        let tracking = try await service(factory)
         do {
             _ = try await tracking.experiment(named: "nope")
             Issue.record("expected an error")
@@ -58,7 +58,7 @@ struct TrackingServiceTests {
 
     @Test(arguments: StoreFactory.allCases)
     func runLifecycleAndData(_ factory: StoreFactory) async throws {
-        let tracking = try service(factory)
+        let tracking = try await service(factory)
         let experimentId = try await tracking.createExperiment(name: "e", artifactLocation: nil, tags: [])
         let run = try await tracking.createRun(experimentId: experimentId, userId: "ann", runName: "first", startTime: 100, tags: [])
         #expect(run.info.runName == "first")
@@ -91,7 +91,7 @@ struct TrackingServiceTests {
 
     @Test(arguments: StoreFactory.allCases)
     func paramsAreWriteOnceAndBatchIsAtomic(_ factory: StoreFactory) async throws {
-        let tracking = try service(factory)
+        let tracking = try await service(factory)
         let run = try await tracking.createRun(experimentId: "0", userId: nil, runName: nil, startTime: nil, tags: [])
         let id = run.info.runId
         try await tracking.logParam(runId: id, param: Param(key: "a", value: "1"))
@@ -110,7 +110,7 @@ struct TrackingServiceTests {
 
     @Test(arguments: StoreFactory.allCases)
     func batchLimitsAndKeyValidation(_ factory: StoreFactory) async throws {
-        let tracking = try service(factory)
+        let tracking = try await service(factory)
         let run = try await tracking.createRun(experimentId: "0", userId: nil, runName: nil, startTime: nil, tags: [])
         let tooMany = (0..<1001).map { Metric(key: "m", value: Double($0), timestamp: Int64($0)) }
         await #expect(throws: YardError.invalid("A batch logging request can contain at most 1000 metrics. Got 1001 metrics. Please split up metrics across multiple requests and try again.")) {
@@ -126,7 +126,7 @@ struct TrackingServiceTests {
 
     @Test(arguments: StoreFactory.allCases)
     func deletedRunsRefuseWritesAndFollowTheirExperiment(_ factory: StoreFactory) async throws {
-        let tracking = try service(factory)
+        let tracking = try await service(factory)
         let experimentId = try await tracking.createExperiment(name: "e", artifactLocation: nil, tags: [])
         let run = try await tracking.createRun(experimentId: experimentId, userId: nil, runName: nil, startTime: nil, tags: [])
         try await tracking.deleteRun(id: run.info.runId)
@@ -147,7 +147,7 @@ struct TrackingServiceTests {
 
     @Test(arguments: StoreFactory.allCases)
     func searchFiltersOrdersAndPages(_ factory: StoreFactory) async throws {
-        let tracking = try service(factory)
+        let tracking = try await service(factory)
         let experimentId = try await tracking.createExperiment(name: "search", artifactLocation: nil, tags: [])
         var ids: [String] = []
         for index in 0..<10 {
@@ -198,7 +198,7 @@ struct TrackingServiceTests {
 
     @Test(arguments: StoreFactory.allCases)
     func datasetInputsAreSharedAndSearchable(_ factory: StoreFactory) async throws {
-        let tracking = try service(factory)
+        let tracking = try await service(factory)
         let run = try await tracking.createRun(experimentId: "0", userId: nil, runName: nil, startTime: nil, tags: [])
         let dataset = Dataset(name: "train", digest: "abc123", sourceType: "local", source: "{}", schema: "{}", profile: nil)
         try await tracking.logInputs(runId: run.info.runId,
@@ -216,12 +216,12 @@ struct TrackingServiceTests {
     func writesSurviveReopeningTheFile(_ factory: StoreFactory) async throws {
         let runId: String
         do {
-            let tracking = try service(factory)
+            let tracking = try await service(factory)
             let run = try await tracking.createRun(experimentId: "0", userId: nil, runName: "durable", startTime: nil, tags: [])
             try await tracking.logMetric(runId: run.info.runId, metric: Metric(key: "m", value: 3, timestamp: 1))
             runId = run.info.runId
         }
-        let reopened = try service(factory)
+        let reopened = try await service(factory)
         let run = try await reopened.run(id: runId)
         #expect(run.info.runName == "durable")
         #expect(run.metrics.map(\.value) == [3])
