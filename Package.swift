@@ -117,7 +117,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
         .target(name: "YardCLI", dependencies: [
-            "YardCore", "YardServer", "YardData", "YardClient", "YardPipelines", "YardServing", "YardMonitoring",
+            "YardCore", "YardServer", "YardPostgres", "YardData", "YardClient", "YardPipelines", "YardServing", "YardMonitoring",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),

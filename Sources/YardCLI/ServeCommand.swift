@@ -85,7 +85,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "yard.serve")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let reference = try ModelReference(parsing: modelURI, field: "MODEL_URI")
-        let (source, origin) = try modelSource(for: reference)
+        let (source, origin) = try await modelSource(for: reference)
         var settings = ServingSettings(pollInterval: .milliseconds(Int64(pollInterval * 1000)))
         settings.maxRequestBytes = Int(BodyLimits.parseSize(maxRequestSize) ?? 64 << 20)
         let serving = StandaloneServing(
@@ -116,12 +116,12 @@ struct ServeCommand: AsyncParsableCommand {
         Console.line("Model server stopped.")
     }
 
-    private func modelSource(for reference: ModelReference) throws -> (any ModelSource, String) {
+    private func modelSource(for reference: ModelReference) async throws -> (any ModelSource, String) {
         if case .path = reference { return (LocalPathModelSource(), "local file") }
         if let dataDirectory {
             let components: ServerComponents
             do {
-                components = try buildComponents(ServerConfiguration(dataDirectory: dataDirectory))
+                components = try await buildComponents(ServerConfiguration(dataDirectory: dataDirectory))
             } catch let error as YardError {
                 throw ValidationError("Cannot open the store under --data-dir \(dataDirectory): \(error.message)")
             }

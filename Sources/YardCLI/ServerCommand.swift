@@ -13,6 +13,8 @@ struct ServerCommand: AsyncParsableCommand {
         discussion: """
             The server keeps its SQLite database and artifacts under --data-dir unless --store or --artifacts point elsewhere. It stops cleanly on Ctrl-C or SIGTERM, finishing requests in flight.
 
+            For several servers behind a load balancer, put the metadata in PostgreSQL and the artifacts in S3: --store postgresql://user@host:5432/database (options: ?sslmode=disable|prefer|require, ?schema=name, ?pool_max=16, ?connect_timeout=5; the password from the URL or PGPASSWORD). Each server brings the schema up to date at start-up under an advisory lock (or run `yard db upgrade` first). While PostgreSQL is unreachable, requests fail with 503 and succeed again once it is back.
+
             Artifacts can live in an S3-compatible bucket: --artifacts s3://bucket/prefix, with the endpoint from --s3-endpoint-url (or AWS_ENDPOINT_URL / MLFLOW_S3_ENDPOINT_URL; AWS when unset), the region from --s3-region (or AWS_REGION / AWS_DEFAULT_REGION; us-east-1) and the credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN. The server checks the bucket before it starts and says which of endpoint, bucket, key id or secret is wrong. Uploads above 16 MiB go up in parts and appear only once complete.
 
             Limits, one per surface: MLflow JSON requests up to 64 MiB, native API JSON up to 16 MiB, one artifact upload up to --max-artifact-size, one data object up to --max-object-size; larger bodies get 413 CONTENT_TOO_LARGE. An upload that would leave less than --min-free-disk free gets 507 INSUFFICIENT_STORAGE. A connection silent for --idle-timeout seconds is closed.
@@ -25,6 +27,7 @@ struct ServerCommand: AsyncParsableCommand {
               yard server
               yard server --port 8080 --data-dir /srv/yard
               yard server --host 0.0.0.0 --store sqlite:///srv/yard/meta.db --artifacts /mnt/artifacts
+              PGPASSWORD=… yard server --host 0.0.0.0 --store postgresql://yard@db:5432/yard --artifacts s3://ml-artifacts/yard
               AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… yard server --artifacts s3://ml-artifacts/yard --s3-endpoint-url http://127.0.0.1:9000
               yard server --host 0.0.0.0 --allowed-hosts yard.example.com
               yard server --max-artifact-size 50GiB --min-free-disk 10GiB
@@ -40,7 +43,7 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .customLong("data-dir"), help: "Folder for the database and artifacts.")
     var dataDirectory = "yard-data"
 
-    @Option(help: "Metadata store URI: sqlite:///path/to/file.db or a file path (default: <data-dir>/yard.db).")
+    @Option(help: "Metadata store: sqlite:///path/to/file.db, a file path, or postgresql://user@host:5432/database (default: <data-dir>/yard.db).")
     var store: String?
 
     @Option(help: "Artifact root: a folder path, file:///path or s3://bucket/prefix (default: <data-dir>/artifacts).")
@@ -129,7 +132,7 @@ struct ServerCommand: AsyncParsableCommand {
             s3: try s3Settings())
         let application: any ApplicationProtocol
         do {
-            let components = try buildComponents(configuration)
+            let components = try await buildComponents(configuration)
             try await components.checkArtifactStore()
             let host = self.host
             Console.line("Modelyard tracking server")

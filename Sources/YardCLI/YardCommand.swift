@@ -16,7 +16,7 @@ public struct YardCommand: AsyncParsableCommand {
               yard serve models:/churn@production --port 5001
               yard deploy create churn models:/churn@production
             """,
-        subcommands: [ServerCommand.self, InitCommand.self, DataCommand.self, RunCommand.self, PipelineStatusCommand.self,
+        subcommands: [ServerCommand.self, DatabaseCommand.self, InitCommand.self, DataCommand.self, RunCommand.self, PipelineStatusCommand.self,
                       DagCommand.self, ReproduceCommand.self, MetricsCommand.self, ImportCommand.self, ModelCommand.self, LineageCommand.self,
                       ServeCommand.self,
                       DeployCommand.self,

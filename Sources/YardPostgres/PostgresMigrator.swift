@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PostgresNIO
 import YardCore
 
@@ -31,6 +32,20 @@ extension PostgresStore {
     public func upgradeSchema() async throws -> [String] { try await PostgresMigrator(store: self).upgrade() }
 
     public func schemaStatus() async throws -> PostgresSchemaStatus { try await PostgresMigrator(store: self).status() }
+
+    /// `yard db status`: reads the version without changing anything.
+    public static func schemaStatus(settings: PostgresSettings, logger: Logger) async throws -> PostgresSchemaStatus {
+        let store = try await PostgresStore(settings: settings, schema: .leaveAlone, logger: logger)
+        defer { store.close() }
+        return try await store.schemaStatus()
+    }
+
+    /// `yard db upgrade`: applies what is pending and returns the ids applied.
+    public static func upgradeSchema(settings: PostgresSettings, logger: Logger) async throws -> [String] {
+        let store = try await PostgresStore(settings: settings, schema: .leaveAlone, logger: logger)
+        defer { store.close() }
+        return try await store.upgradeSchema()
+    }
 }
 
 /// Runs migrations in one transaction under a PostgreSQL advisory lock keyed by the schema, so replicas

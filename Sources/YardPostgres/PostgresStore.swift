@@ -23,17 +23,27 @@ public final class PostgresStore: Sendable {
         try await self.init(settings: PostgresSettings(url: url), logger: logger)
     }
 
-    public init(settings: PostgresSettings, migrate: Bool = true, logger: Logger = Logger(label: "yard.postgres")) async throws {
+    /// What opening the store does to the schema.
+    public enum SchemaHandling: Sendable {
+        /// Apply pending migrations (a server's start-up).
+        case upgrade
+        /// Refuse a schema that is behind or ahead of this build.
+        case requireCurrent
+        /// Touch nothing (`yard db status`).
+        case leaveAlone
+    }
+
+    public init(settings: PostgresSettings, schema: SchemaHandling = .upgrade, logger: Logger = Logger(label: "yard.postgres")) async throws {
         self.settings = settings
         self.logger = logger
         let client = PostgresClient(configuration: settings.clientConfiguration, backgroundLogger: logger)
         self.client = client
         self.runner = Task { await client.run() }
         do {
-            if migrate {
-                _ = try await PostgresMigrator(store: self).upgrade()
-            } else {
-                try await PostgresMigrator(store: self).checkCurrent()
+            switch schema {
+            case .upgrade: _ = try await PostgresMigrator(store: self).upgrade()
+            case .requireCurrent: try await PostgresMigrator(store: self).checkCurrent()
+            case .leaveAlone: break
             }
         } catch {
             runner.cancel()
@@ -106,7 +116,7 @@ public final class PostgresStore: Sendable {
             group.addTask {
                 try await Task.sleep(for: timeout)
                 if leased.isSet { return nil }
-                throw self.unavailable("no connection within \(self.settings.connectTimeoutSeconds) s")
+                throw await self.diagnoseUnreachable()
             }
             while let next = try await group.next() {
                 if let value = next {
@@ -115,6 +125,24 @@ public final class PostgresStore: Sendable {
                 }
             }
             throw self.unavailable("the connection closed")
+        }
+    }
+
+    /// Why no connection came: the pool keeps retrying and does not say, so one direct connection attempt
+    /// names the cause (nothing listening, an unknown user, a wrong password, a missing database).
+    func diagnoseUnreachable() async -> YardError {
+        let fallback = unavailable("no connection within \(settings.connectTimeoutSeconds) s")
+        guard settings.sslMode != "require" else { return fallback }
+        var configuration = PostgresConnection.Configuration(
+            host: settings.host, port: settings.port, username: settings.username,
+            password: settings.password, database: settings.database, tls: .disable)
+        configuration.options.connectTimeout = .seconds(Int64(settings.connectTimeoutSeconds))
+        do {
+            let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
+            try? await connection.close()
+            return fallback
+        } catch {
+            return mapped(error) as? YardError ?? fallback
         }
     }
 
@@ -129,8 +157,13 @@ public final class PostgresStore: Sendable {
             return unavailable(Self.describe(error))
         }
         if let psql = error as? PSQLError, let message = psql.serverInfo?[.message] {
-            if psql.serverInfo?[.sqlState] == "28P01" || psql.serverInfo?[.sqlState] == "28000" {
-                return YardError(.temporarilyUnavailable, "PostgreSQL refused the credentials for user '\(settings.username)': \(message). Check the user and password in the store URL (or PGPASSWORD).")
+            switch psql.serverInfo?[.sqlState] {
+            case "28P01":
+                return YardError(.temporarilyUnavailable, "PostgreSQL refused the password for user '\(settings.username)' (\(message)): check the password in the store URL or PGPASSWORD.")
+            case "28000":
+                return YardError(.temporarilyUnavailable, "PostgreSQL refused user '\(settings.username)' (\(message)): check the user in the store URL (or PGUSER) and pg_hba.conf.")
+            default:
+                break
             }
             if psql.serverInfo?[.sqlState] == "3D000" {
                 return YardError(.temporarilyUnavailable, "PostgreSQL has no database '\(settings.database)': \(message). Create it (createdb \(settings.database)) or name another in the store URL.")
@@ -144,7 +177,12 @@ public final class PostgresStore: Sendable {
     static func describe(_ error: any Error) -> String {
         if let psql = error as? PSQLError {
             if let message = psql.serverInfo?[.message] { return message }
-            if let underlying = psql.underlying { return "\(psql.code): \(underlying)" }
+            if let underlying = psql.underlying {
+                let text = "\(underlying)"
+                if text.contains("Connection refused") { return "connection refused: is PostgreSQL running and listening there?" }
+                if text.contains("timed out") || text.contains("Timeout") { return "the connection attempt timed out" }
+                return "\(psql.code): \(text)"
+            }
             return "\(psql.code)"
         }
         return "\(error)"

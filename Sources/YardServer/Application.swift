@@ -9,6 +9,7 @@ import YardCore
 import YardData
 import YardRegistry
 import YardServing
+import YardPostgres
 import YardSQLite
 import YardStore
 import YardTracking
@@ -18,6 +19,7 @@ public let mlflowCompatibleVersion = "3.18.0"
 
 /// What a running server is made of, for the CLI to report and for tests to reach into.
 public struct ServerComponents: Sendable {
+    /// Where the metadata lives, for the start-up banner: the SQLite file, or the PostgreSQL URL without its password.
     public let databasePath: String
     /// The proxied artifact root (`mlflow-artifacts:`), a folder or a bucket, for the start-up banner.
     public let artifactRoot: String
@@ -43,12 +45,11 @@ public struct ServerComponents: Sendable {
 
 /// Builds the store, the domain services and the router. `yard server` and the tests both call this, so
 /// tests exercise the real router, middleware and store.
-public func buildComponents(_ configuration: ServerConfiguration) throws -> ServerComponents {
-    let databasePath = try configuration.databasePath()
+public func buildComponents(_ configuration: ServerConfiguration) async throws -> ServerComponents {
+    let location = try configuration.storeLocation()
     let artifactStore = try ArtifactStoreSetup(configuration)
-    let store = try SQLiteStore(path: databasePath)
     let defaultArtifactRoot = "mlflow-artifacts:/"
-    try store.ensureDefaultExperiment(artifactLocation: defaultArtifactRoot + "0")
+    let (store, databasePath) = try await openMetadataStore(location, defaultExperimentLocation: defaultArtifactRoot + "0")
     // A run's `file:` location is served only inside the server's own artifact folder (none for a bucket).
     let artifacts = ArtifactRoots(proxy: artifactStore.proxy, localRoots: artifactStore.localRoots)
     let tracking = TrackingService(store: store, defaultArtifactRoot: defaultArtifactRoot,
@@ -76,6 +77,28 @@ public func buildComponents(_ configuration: ServerConfiguration) throws -> Serv
             referenceFolder: configuration.absoluteDataDirectory + "/monitoring/references",
             settings: configuration.monitoring, metrics: metrics),
         configuration: configuration)
+}
+
+/// Every store protocol the server uses, served by one store (logged models and runs share a transaction).
+public typealias MetadataStore = TrackingStore & DatasetStore & RegistryStore & ServingStore & MonitoringStore
+
+/// Opens the configured store (for PostgreSQL: the pool, and the schema brought up to date under an
+/// advisory lock) with the default experiment in place; returns it with the name the banner shows.
+func openMetadataStore(_ location: ServerConfiguration.StoreLocation,
+                       defaultExperimentLocation: String) async throws -> (any MetadataStore, String) {
+    switch location {
+    case .sqlite(let path):
+        let store = try SQLiteStore(path: path)
+        try store.ensureDefaultExperiment(artifactLocation: defaultExperimentLocation)
+        return (store, path)
+    case .postgres(let settings):
+        let store = try await PostgresStore(settings: settings)
+        try await store.ensureDefaultExperiment(artifactLocation: defaultExperimentLocation)
+        guard let metadata = store as? any MetadataStore else {
+            throw YardError(.notImplemented, "This build's PostgreSQL store does not implement every store protocol yet.")
+        }
+        return (metadata, settings.displayName)
+    }
 }
 
 /// The router: middleware every request passes (metrics, errors as MLflow-shaped JSON, security headers,
@@ -141,8 +164,8 @@ public func buildRouter(_ components: ServerComponents) throws -> Router<YardReq
 public func buildApplication(
     _ configuration: ServerConfiguration, logger: Logger = Logger(label: "yard"),
     onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-) throws -> some ApplicationProtocol {
-    try buildApplication(components: buildComponents(configuration), configuration: configuration,
+) async throws -> some ApplicationProtocol {
+    try await buildApplication(components: buildComponents(configuration), configuration: configuration,
                          logger: logger, onServerRunning: onServerRunning)
 }
 

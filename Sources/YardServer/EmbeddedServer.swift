@@ -31,7 +31,7 @@ public final class EmbeddedServer: Sendable {
         logger.logLevel = .warning
         let configuration = ServerConfiguration(host: "127.0.0.1", port: 0, dataDirectory: dataDirectory)
         let (boundPorts, announce) = AsyncStream<Int>.makeStream()
-        let application = try buildApplication(configuration, logger: logger) { port in
+        let application = try await buildApplication(configuration, logger: logger) { port in
             announce.yield(port)
             announce.finish()
         }

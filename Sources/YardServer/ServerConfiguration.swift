@@ -1,5 +1,6 @@
 import Foundation
 import YardCore
+import YardPostgres
 import YardS3
 
 /// Everything `yard server` needs to start; tests build the same value.
@@ -8,7 +9,8 @@ public struct ServerConfiguration: Sendable {
     public var port: Int
     /// Folder holding the SQLite database and the artifact root unless `storeURI` / `artifactsURI` say otherwise.
     public var dataDirectory: String
-    /// `sqlite:///abs/path.db`, `sqlite:relative.db` or a plain path; nil = `<data-dir>/yard.db`.
+    /// `sqlite:///abs/path.db`, `sqlite:relative.db`, a plain path, or `postgresql://user@host:5432/db`;
+    /// nil = `<data-dir>/yard.db`.
     public var storeURI: String?
     /// A folder (`file:///…` or a path) or a bucket (`s3://bucket/prefix`); nil = `<data-dir>/artifacts`.
     public var artifactsURI: String?
@@ -48,11 +50,24 @@ public struct ServerConfiguration: Sendable {
         URL(fileURLWithPath: dataDirectory).standardizedFileURL.path
     }
 
-    /// The SQLite file to open, or a clear refusal for backends this build cannot reach yet.
+    /// Where the metadata lives: an embedded SQLite file, or a PostgreSQL database shared by replicas.
+    public enum StoreLocation: Sendable, Equatable {
+        case sqlite(path: String)
+        case postgres(PostgresSettings)
+    }
+
+    public func storeLocation() throws -> StoreLocation {
+        if let uri = storeURI, PostgresSettings.isPostgresURL(uri) {
+            return .postgres(try PostgresSettings(url: uri))
+        }
+        return .sqlite(path: try databasePath())
+    }
+
+    /// The SQLite file to open; a PostgreSQL URL is answered by `storeLocation()` instead.
     public func databasePath() throws(YardError) -> String {
         guard let uri = storeURI, !uri.isEmpty else { return absoluteDataDirectory + "/yard.db" }
-        if uri.hasPrefix("postgresql:") || uri.hasPrefix("postgres:") {
-            throw YardError(.notImplemented, "PostgreSQL stores are not available in this build yet; use a SQLite store (the default) for now.")
+        if PostgresSettings.isPostgresURL(uri) {
+            throw .invalid("--store \(uri.prefix { $0 != ":" })://… is a PostgreSQL database, not a SQLite file.")
         }
         var path = uri
         if path.hasPrefix("sqlite:///") {
@@ -60,7 +75,7 @@ public struct ServerConfiguration: Sendable {
         } else if path.hasPrefix("sqlite:") {
             path = String(path.dropFirst("sqlite:".count))
         } else if path.contains("://") {
-            throw YardError.invalid("Unsupported --store URI '\(uri)'. Use sqlite:///path/to/file.db or a file path.")
+            throw YardError.invalid("Unsupported --store URI '\(uri)'. Use sqlite:///path/to/file.db, a file path, or postgresql://user@host:5432/database.")
         }
         return URL(fileURLWithPath: path).standardizedFileURL.path
     }

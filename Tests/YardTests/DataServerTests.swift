@@ -15,7 +15,7 @@ struct DataServerTests {
 
     func withClient(_ mode: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let configuration = ServerConfiguration(port: 0, dataDirectory: directory.path)
-        let app = try buildApplication(configuration)
+        let app = try await buildApplication(configuration)
         try await app.test(mode) { client in try await body(client) }
     }
 

@@ -329,7 +329,7 @@ struct DriftReportTests {
 
     @Test func datasetVersionDownloadedFromALiveServer() async throws {
         let serverData = TemporaryDirectory()
-        let app = try buildApplication(ServerConfiguration(port: 0, dataDirectory: serverData.path))
+        let app = try await buildApplication(ServerConfiguration(port: 0, dataDirectory: serverData.path))
         try await app.test(.live) { client in
             let url = "http://127.0.0.1:\(try #require(client.port))"
             let origin = try DataTestRepository()

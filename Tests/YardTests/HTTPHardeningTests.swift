@@ -18,7 +18,7 @@ struct HTTPHardeningTests {
                     _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         var configuration = ServerConfiguration(port: 0, dataDirectory: directory.path)
         configure(&configuration)
-        let app = try buildApplication(configuration)
+        let app = try await buildApplication(configuration)
         try await app.test(.router) { client in try await body(client) }
     }
 

@@ -12,7 +12,7 @@ struct HTTPTests {
 
     func withClient(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let configuration = ServerConfiguration(port: 0, dataDirectory: directory.path)
-        let app = try buildApplication(configuration)
+        let app = try await buildApplication(configuration)
         try await app.test(.router) { client in try await body(client) }
     }
 

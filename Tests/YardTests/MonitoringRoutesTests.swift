@@ -69,7 +69,7 @@ struct MonitoringRoutesTests {
     static func text(_ answer: HTTPAnswer) -> String { String(decoding: answer.body, as: UTF8.self) }
 
     @Test func streamsTakeRecordsLabelsAndListThem() async throws {
-        let server = try ServingTestServer()
+        let server = try await ServingTestServer()
         try await server.application.test(.router) { client in
             let posted = try await client.call(.post, "/api/v1/streams/clicks/records", #"""
                 {"records": [{"id": "r1", "timestamp": 1767225600000, "features": {"x": 1.5, "c": "a"}, "prediction": 1, "model_version": "3"},
@@ -116,7 +116,7 @@ struct MonitoringRoutesTests {
     }
 
     @Test func recordIdsAreUniquePerStreamAndAReusedIdIsRefusedNotDropped() async throws {
-        let server = try ServingTestServer()
+        let server = try await ServingTestServer()
         try await server.application.test(.router) { client in
             let first = #"{"records": [{"id": "r1", "timestamp": 1767225600000, "features": {"x": 1}}]}"#
             #expect(try await client.call(.post, "/api/v1/streams/a/records", first).status == 200)
@@ -140,7 +140,7 @@ struct MonitoringRoutesTests {
     }
 
     @Test func streamRecordsAreKeptToThePredictionLogRetention() async throws {
-        let server = try ServingTestServer(retainPredictions: 3)
+        let server = try await ServingTestServer(retainPredictions: 3)
         try await server.application.test(.router) { client in
             let records = (0..<5).map { #"{"id": "r\#($0)", "timestamp": \#(1767225600000 + $0), "features": {"x": \#($0)}}"# }
             let posted = try await client.call(.post, "/api/v1/streams/clicks/records", #"{"records": [\#(records.joined(separator: ","))]}"#)
@@ -153,7 +153,7 @@ struct MonitoringRoutesTests {
     }
 
     @Test func malformedStreamRequestsNameTheField() async throws {
-        let server = try ServingTestServer()
+        let server = try await ServingTestServer()
         try await server.application.test(.router) { client in
             let cases: [(String, String, String)] = [
                 ("clicks", #"{}"#, "records"),
@@ -197,7 +197,7 @@ struct MonitoringRoutesTests {
             // Over the native body limit: 413, not a crash.
             var limits = BodyLimits()
             limits.nativeJSONBytes = 1024
-            let small = try buildComponents(ServerConfiguration(port: 0, dataDirectory: server.directory.path + "/small", limits: limits))
+            let small = try await buildComponents(ServerConfiguration(port: 0, dataDirectory: server.directory.path + "/small", limits: limits))
             try await buildApplication(components: small, configuration: small.configuration).test(.router) { small in
                 let big = try await small.call(.post, "/api/v1/streams/clicks/records", Self.recordsBody(count: 100, shift: 0, idPrefix: "b"))
                 #expect(big.status == 413, "\(Self.text(big))")
@@ -207,7 +207,7 @@ struct MonitoringRoutesTests {
     }
 
     @Test func monitorsCreateReadUpdateDelete() async throws {
-        let server = try ServingTestServer()
+        let server = try await ServingTestServer()
         try await server.application.test(.router) { client in
             let digest = try await Self.registerReference(client)
             let created = try await client.call(.post, "/api/v1/monitors", Self.monitorBody(digest: String(digest.prefix(7))))
@@ -253,7 +253,7 @@ struct MonitoringRoutesTests {
     }
 
     @Test func malformedMonitorsNameTheField() async throws {
-        let server = try ServingTestServer()
+        let server = try await ServingTestServer()
         let valid = #""source": {"stream": "s"}, "reference": {"dataset": "d", "digest": "abcdef1"}, "window": {"last_records": 10}"#
         try await server.application.test(.router) { client in
             let cases: [(String, String)] = [
@@ -287,7 +287,7 @@ struct MonitoringRoutesTests {
     }
 
     @Test func evaluatesAStreamAgainstAPushedReference() async throws {
-        let server = try ServingTestServer()
+        let server = try await ServingTestServer()
         try await server.application.test(.router) { client in
             let digest = try await Self.registerReference(client)
             // A digest prefix is enough to name the version.
@@ -361,7 +361,7 @@ struct MonitoringRoutesTests {
     }
 
     @Test func aReferenceUnknownOrNeverPushedIsRefusedWithWhatToDo() async throws {
-        let server = try ServingTestServer()
+        let server = try await ServingTestServer()
         try await server.application.test(.router) { client in
             let digest = try await Self.registerReference(client, push: false)
             let unpushed = try await client.call(.post, "/api/v1/monitors", Self.monitorBody(digest: digest))
@@ -386,7 +386,7 @@ struct MonitoringRoutesTests {
     }
 
     @Test func openAPIDocumentCoversTheMonitoringAPI() async throws {
-        let server = try ServingTestServer()
+        let server = try await ServingTestServer()
         try await server.application.test(.router) { client in
             let answer = try await client.call(.get, "/api/v1/openapi.json")
             #expect(answer.status == 200)
@@ -438,7 +438,7 @@ struct MonitoringRoutesTests {
         })
         #expect(queried.count >= 15, "\(queried.sorted())")
 
-        let server = try ServingTestServer()
+        let server = try await ServingTestServer()
         let version = try await server.register("price", fixture: "linear_v1.onnx")
         try await server.setAlias("price", "prod", version)
         try await server.application.test(.router) { client in

@@ -31,12 +31,12 @@ struct S3SettingsTests {
         #expect(throws: (any Error).self) { _ = try S3Settings.resolve(endpointURL: nil, region: nil, addressing: "sideways", environment: [:]) }
     }
 
-    @Test func missingCredentialsAreNamedWhenABucketIsUsed() throws {
+    @Test func missingCredentialsAreNamedWhenABucketIsUsed() async throws {
         let settings = try S3Settings.resolve(endpointURL: "http://127.0.0.1:1", region: nil, addressing: nil,
                                               environment: ["AWS_ACCESS_KEY_ID": "AKIA1"])
         let directory = TemporaryDirectory()
         let configuration = ServerConfiguration(port: 0, dataDirectory: directory.path, artifactsURI: "s3://bucket/prefix", s3: settings)
-        let error = #expect(throws: YardError.self) { _ = try buildComponents(configuration) }
+        let error = await #expect(throws: YardError.self) { _ = try await buildComponents(configuration) }
         #expect(error?.message == "The artifact root s3://bucket/prefix needs S3 credentials: set AWS_SECRET_ACCESS_KEY in the server's environment.")
     }
 
@@ -68,7 +68,7 @@ struct S3ServerTests {
     @Test func theArtifactProxyStoresInTheBucket() async throws {
         let s3 = try S3TestServer.connection()
         let configuration = configuration(s3)
-        let components = try buildComponents(configuration)
+        let components = try await buildComponents(configuration)
         try await components.checkArtifactStore()
         #expect(components.artifactRoot.hasPrefix("s3://\(s3.bucket)/tests/server-"))
         let app = try buildApplication(components: components, configuration: configuration)
@@ -100,7 +100,7 @@ struct S3ServerTests {
 
     @Test func startUpNamesAWrongSecret() async throws {
         let s3 = try S3TestServer.connection()
-        let components = try buildComponents(configuration(s3, secret: "wrong"))
+        let components = try await buildComponents(configuration(s3, secret: "wrong"))
         let error = await #expect(throws: YardError.self) { try await components.checkArtifactStore() }
         #expect(error?.message.hasPrefix("The artifact root s3://\(s3.bucket)/tests/server-") == true)
         #expect(error?.message.contains("Check AWS_SECRET_ACCESS_KEY") == true)
@@ -108,7 +108,7 @@ struct S3ServerTests {
 
     @Test func startUpNamesAnUnknownAccessKeyId() async throws {
         let s3 = try S3TestServer.connection()
-        let components = try buildComponents(configuration(s3, keyId: "AKIANOBODY0000000000"))
+        let components = try await buildComponents(configuration(s3, keyId: "AKIANOBODY0000000000"))
         let error = await #expect(throws: YardError.self) { try await components.checkArtifactStore() }
         #expect(error?.message.contains("does not know the access key id 'AKIANOBODY0000000000'") == true)
         #expect(error?.message.contains("Check AWS_ACCESS_KEY_ID") == true)
@@ -116,7 +116,7 @@ struct S3ServerTests {
 
     @Test func startUpNamesAMissingBucket() async throws {
         let s3 = try S3TestServer.connection()
-        let components = try buildComponents(configuration(s3, bucket: "not-a-bucket"))
+        let components = try await buildComponents(configuration(s3, bucket: "not-a-bucket"))
         let error = await #expect(throws: YardError.self) { try await components.checkArtifactStore() }
         #expect(error?.message.contains("S3 bucket 'not-a-bucket' does not exist at \(s3.endpoint.url)") == true)
     }
@@ -124,7 +124,7 @@ struct S3ServerTests {
     @Test func startUpNamesAnUnreachableEndpoint() async throws {
         let s3 = try S3TestServer.connection()
         let port = try S3TestServer.closedPort()
-        let components = try buildComponents(configuration(s3, endpoint: "http://127.0.0.1:\(port)"))
+        let components = try await buildComponents(configuration(s3, endpoint: "http://127.0.0.1:\(port)"))
         let error = await #expect(throws: YardError.self) { try await components.checkArtifactStore() }
         #expect(error?.code == .temporarilyUnavailable)
         #expect(error?.message.contains("S3 endpoint http://127.0.0.1:\(port) is unreachable") == true)

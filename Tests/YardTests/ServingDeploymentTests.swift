@@ -16,11 +16,11 @@ struct ServingTestServer: Sendable {
 
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures/serving")
 
-    init(pollMilliseconds: Int = 100, retainPredictions: Int? = 100_000) throws {
+    init(pollMilliseconds: Int = 100, retainPredictions: Int? = 100_000) async throws {
         var settings = ServingSettings(pollInterval: .milliseconds(pollMilliseconds), retryFailedAfterSeconds: 30, maxRequestBytes: 4096)
         settings.predictionLog = .init(flushInterval: .milliseconds(20), retain: retainPredictions)
         let configuration = ServerConfiguration(port: 0, dataDirectory: directory.path, serving: settings)
-        components = try buildComponents(configuration)
+        components = try await buildComponents(configuration)
     }
 
     var application: some ApplicationProtocol {
@@ -85,7 +85,7 @@ struct ServingDeploymentTests {
     static let row = #"{"dataframe_split": {"columns": ["a", "b"], "data": [[1, 2]]}}"#
 
     @Test func createScoreAndDelete() async throws {
-        let server = try ServingTestServer()
+        let server = try await ServingTestServer()
         let v1 = try await server.register("price", fixture: "linear_v1.onnx")
         try await server.setAlias("price", "prod", v1)
         try await server.application.test(.router) { client in
@@ -134,7 +134,7 @@ struct ServingDeploymentTests {
     }
 
     @Test func badRequestsNameTheField() async throws {
-        let server = try ServingTestServer()
+        let server = try await ServingTestServer()
         try await server.register("m", fixture: "linear_v1.onnx")
         try await server.application.test(.router) { client in
             let cases: [(String, String)] = [
@@ -167,7 +167,7 @@ struct ServingDeploymentTests {
     }
 
     @Test func scoringErrorsAreMLflowShaped() async throws {
-        let server = try ServingTestServer()
+        let server = try await ServingTestServer()
         try await server.register("m", fixture: "linear_v1.onnx")
         try await server.application.test(.router) { client in
             _ = try await client.call(.post, "/api/v1/deployments", #"{"name": "d", "model_uri": "models:/m/1"}"#)
@@ -195,7 +195,7 @@ struct ServingDeploymentTests {
     }
 
     @Test func unloadableModelReportsStatusAndAnswers503() async throws {
-        let server = try ServingTestServer()
+        let server = try await ServingTestServer()
         try await server.register("m", fixture: "broken.onnx")
         try await server.application.test(.router) { client in
             let created = try await client.call(.post, "/api/v1/deployments", #"{"name": "d", "model_uri": "models:/m/1"}"#)
@@ -219,7 +219,7 @@ struct ServingDeploymentTests {
     }
 
     @Test func canaryShadowLogAndLabels() async throws {
-        let server = try ServingTestServer()
+        let server = try await ServingTestServer()
         let v1 = try await server.register("m", fixture: "linear_v1.onnx")
         let v2 = try await server.register("m", fixture: "linear_v2.onnx")
         try await server.application.test(.router) { client in
@@ -286,7 +286,7 @@ struct ServingDeploymentTests {
     }
 
     @Test func classifierMetricsCountClasses() async throws {
-        let server = try ServingTestServer()
+        let server = try await ServingTestServer()
         try await server.register("c", fixture: "classifier.onnx")
         try await server.application.test(.router) { client in
             _ = try await client.call(.post, "/api/v1/deployments", #"{"name": "c", "model_uri": "models:/c/1"}"#)
@@ -302,7 +302,7 @@ struct ServingDeploymentTests {
     }
 
     @Test func openAPIDocumentIncludesDeployments() async throws {
-        let server = try ServingTestServer()
+        let server = try await ServingTestServer()
         try await server.application.test(.router) { client in
             let document = try await client.call(.get, "/api/v1/openapi.json").json
             #expect(document["openapi"] != nil)
@@ -316,7 +316,7 @@ struct ServingDeploymentTests {
     }
 
     @Test func inferenceProtocolV2() async throws {
-        let server = try ServingTestServer()
+        let server = try await ServingTestServer()
         let v1 = try await server.register("m", fixture: "linear_v1.onnx")
         let v2 = try await server.register("m", fixture: "linear_v2.onnx")
         try await server.application.test(.router) { client in

@@ -57,7 +57,7 @@ struct ServingHotSwapTests {
     }
 
     @Test func aliasMovesRollbackAndBrokenVersionWithoutFailedRequests() async throws {
-        let server = try ServingTestServer(pollMilliseconds: 100)
+        let server = try await ServingTestServer(pollMilliseconds: 100)
         let v1 = try await server.register("m", fixture: "linear_v1.onnx")
         let v2 = try await server.register("m", fixture: "linear_v2.onnx")
         let broken = try await server.register("m", fixture: "broken.onnx")

@@ -11,7 +11,7 @@ struct WebTestServer {
 
     func run(_ body: @Sendable (ServerComponents, any TestClientProtocol) async throws -> Void) async throws {
         let configuration = ServerConfiguration(port: 0, dataDirectory: directory.path)
-        let components = try buildComponents(configuration)
+        let components = try await buildComponents(configuration)
         let app = try buildApplication(components: components, configuration: configuration)
         try await app.test(.router) { client in try await body(components, client) }
     }

@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import uuid
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,6 +169,16 @@ class ServerProcess:
         shutil.rmtree(self.base_dir, ignore_errors=True)
 
 
+def postgres_store_args() -> list[str]:
+    """With YARD_COMPAT_POSTGRES_URL set, each yard server gets a fresh schema of that database as its store."""
+    url = os.environ.get("YARD_COMPAT_POSTGRES_URL", "").strip()
+    if not url:
+        return []
+    schema = "compat_" + uuid.uuid4().hex[:16]
+    separator = "&" if "?" in url else "?"
+    return ["--store", f"{url}{separator}schema={schema}&sslmode=disable"]
+
+
 def _new_base(prefix: str) -> Path:
     base = Path(tempfile.mkdtemp(prefix=prefix))
     (base / "data").mkdir()
@@ -194,7 +205,7 @@ def launch(kind: str, *, yard_bin: Path | None = None, timeout: float | None = N
                 raise ServerStartError(
                     f"yard binary not found at {binary} (build it, or set YARD_BIN)")
             argv = [str(binary), "server", "--host", "127.0.0.1", "--port", str(port),
-                    "--data-dir", str(data)] + list(extra_args or [])
+                    "--data-dir", str(data)] + postgres_store_args() + list(extra_args or [])
             wait = timeout or float(os.environ.get("YARD_STARTUP_TIMEOUT", "60"))
         elif kind == "mlflow":
             argv = [mlflow_executable(), "server", "--host", "127.0.0.1", "--port", str(port),
