@@ -101,7 +101,7 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "YardClient", dependencies: [
-            "YardCore", "YardData", "YardPipelines",
+            "YardCore", "YardData", "YardPipelines", "YardS3",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
