@@ -75,7 +75,11 @@ struct PostgresMigrator {
                 for migration in known where !applied.contains(migration.id) {
                     for statement in migration.statements {
                         try await pg.execute("SET LOCAL search_path TO \"\(schema)\"")
-                        try await pg.execute(statement)
+                        do {
+                            try await pg.execute(statement)
+                        } catch {
+                            throw YardError(.internalError, "PostgreSQL migration \(migration.id) failed: \(PostgresStore.describe(error))")
+                        }
                     }
                     try await pg.execute("INSERT INTO \"\(schema)\".yard_migrations (id, applied_at) VALUES (?, ?)",
                                          [.text(migration.id), .int(Identifiers.nowMillis())])
@@ -88,7 +92,7 @@ struct PostgresMigrator {
                 return ran
             } catch {
                 _ = try? await pg.execute("ROLLBACK")
-                throw error
+                throw store.mapped(error)
             }
         }
     }

@@ -151,7 +151,7 @@ public final class PostgresStore: Sendable {
                   "The PostgreSQL store at \(settings.host):\(settings.port) is unavailable (\(reason)); retry once it is reachable.")
     }
 
-    private func mapped(_ error: any Error) -> any Error {
+    func mapped(_ error: any Error) -> any Error {
         if error is YardError || error is TrackingStoreError { return error }
         if PGErrors.isUnavailable(error) {
             return unavailable(Self.describe(error))
