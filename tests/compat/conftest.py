@@ -96,7 +96,11 @@ def server() -> ServerProcess:
     yield srv
     status = srv.stop()
     keep = os.environ.get("YARD_COMPAT_KEEP_DATA")
-    if keep:
+    # tests/dbcopy copies what the suite left behind to PostgreSQL and compares: it needs the data directory.
+    record = os.environ.get("YARD_COMPAT_RECORD_DATA_DIR")
+    if record:
+        Path(record).write_text(str(srv.data_dir))
+    if keep or record:
         print(f"\n[compat] server exited with {status}; data kept in {srv.base_dir}")
     else:
         srv.cleanup()
