@@ -32,6 +32,11 @@ server).  `--fresh-connections` opens one TCP connection per request instead:
 the reference server (uvicorn + Flask, 3.18) stalls ~40 ms on every request
 after the first on a kept-alive connection (delayed ACK), which the real
 mlflow client also pays; the /health row shows that floor.
+
+`--postgres` measures three servers instead: yard on SQLite, yard on PostgreSQL and mlflow server on the
+same PostgreSQL (pgbench.py: a durable throwaway cluster, a fresh schema or database per server), with
+ratios yard-pg vs mlflow-pg and yard-pg vs yard (SQLite), and per scenario the CPU seconds of the server
+and of PostgreSQL (postmaster and backends).
 """
 
 from __future__ import annotations
@@ -55,7 +60,9 @@ from requests.adapters import HTTPAdapter
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "compat"))
-from servers import ServerProcess, ServerStartError, launch  # noqa: E402
+from servers import ServerProcess, ServerStartError, launch  # noqa: E402,F401  (ingest.py imports them here)
+from pgbench import Cluster, launch_target, open_cluster, tracking_unavailable  # noqa: E402
+from proc_cpu import session_cpu_seconds  # noqa: E402
 
 FILTER = "metrics.loss < 0.5 AND params.alpha = '0.1'"
 ORDER_BY = ["metrics.loss DESC"]
@@ -317,20 +324,36 @@ METRICS = [
 ]
 
 
-def bench_target(kind: str, sz: Sizes, args) -> Result:
+def bench_target(kind: str, sz: Sizes, args, cluster: Cluster | None) -> Result:
     res = Result(kind)
     log(f"starting {kind} server")
     try:
-        srv: ServerProcess = launch(kind, yard_bin=Path(os.environ["YARD_BIN"]) if kind == "yard" else None,
-                                    mlflow_workers=args.mlflow_workers, prefix=f"yard-bench-{kind}-")
+        srv: ServerProcess = launch_target(
+            kind, cluster, yard_bin=Path(os.environ["YARD_BIN"]) if kind.startswith("yard") else None,
+            mlflow_workers=args.mlflow_workers, prefix=f"yard-bench-{kind}-")
     except ServerStartError as e:
         raise SystemExit(f"could not start {kind}: {e}")
     log(f"{kind} healthy at {srv.url} after {srv.startup_seconds:.1f}s")
     res.notes.append(f"startup to healthy: {srv.startup_seconds:.1f}s")
+    unavailable = tracking_unavailable(srv) if kind == "yard-pg" else None
+    if unavailable:
+        log(f"{kind} UNAVAILABLE, leg skipped: {unavailable}")
+        res.notes.append(f"UNAVAILABLE (leg skipped, no figures): {unavailable}")
+        srv.stop()
+        if not args.keep_data:
+            srv.cleanup()
+        return res
     try:
         c = Client(srv.url, fresh_connections=args.fresh_connections)
         for name in args.scenarios:
+            server_before = session_cpu_seconds(srv.proc.pid)
+            pg_before = cluster.cpu_seconds() if cluster else 0.0
             SCENARIOS[name](c, sz, res)
+            server_cpu = session_cpu_seconds(srv.proc.pid) - server_before
+            note = f"{name}: server CPU {server_cpu:.1f}s"
+            if cluster and kind.endswith("-pg"):
+                note += f", postgres CPU {cluster.cpu_seconds() - pg_before:.1f}s"
+            res.notes.append(note + " (whole scenario: seeding/logging and timed calls)")
     finally:
         status = srv.stop()
         log(f"{kind} stopped (exit status {status})")
@@ -353,19 +376,19 @@ def fmt(v) -> str:
     return f"{v:.2f}"
 
 
-def table(results: dict[str, Result]) -> list[list[str]]:
-    rows = [["metric", "yard", "mlflow", "ratio"]]
-    y, m = results.get("yard"), results.get("mlflow")
+def table(results: dict[str, Result], pairs: list[tuple[str, str]]) -> list[list[str]]:
+    """One column per server, then per pair (a, b) how many times better a is than b."""
+    kinds = list(results)
+    rows = [["metric", *kinds, *(f"{a} vs {b}" for a, b in pairs)]]
     for name, higher_better in METRICS:
-        yv = y.values.get(name) if y else None
-        mv = m.values.get(name) if m else None
-        if yv is None and mv is None:
+        values = {k: results[k].values.get(name) for k in kinds}
+        if all(v is None for v in values.values()):
             continue
-        ratio = "—"
-        if yv and mv:
-            r = yv / mv if higher_better else mv / yv
-            ratio = f"{r:.1f}x"
-        rows.append([name, fmt(yv), fmt(mv), ratio])
+        ratios = []
+        for a, b in pairs:
+            av, bv = values.get(a), values.get(b)
+            ratios.append(f"{(av / bv if higher_better else bv / av):.1f}x" if av and bv else "—")
+        rows.append([name, *(fmt(values[k]) for k in kinds), *ratios])
     return rows
 
 
@@ -389,13 +412,17 @@ def render_markdown(rows, results, sz: Sizes, args) -> str:
     for r in rows[1:]:
         out.append("| " + " | ".join(r) + " |")
     out.append("")
-    out.append("ratio = how many times better yard is (throughput yard/mlflow, latency mlflow/yard).")
+    out.append("a vs b = how many times better a is (throughput a/b, latency b/a).")
     out.append("")
     out.append("Sizes: " + ", ".join(f"{k}={v}" for k, v in sz.__dict__.items()))
     import mlflow
     mw = args.mlflow_workers or "default (4)"
     out.append(f"Servers: yard `{os.environ.get('YARD_BIN')}`; mlflow {mlflow.__version__} "
-               f"(`mlflow server`, SQLite, serve-artifacts, workers {mw}). Same machine, one server at a time.")
+               f"(`mlflow server`, serve-artifacts, workers {mw}). Same machine, one server at a time. "
+               "Stores: yard and mlflow = SQLite; yard-pg = a fresh schema, mlflow-pg = a fresh database, "
+               "of the same PostgreSQL.")
+    if args.cluster_description:
+        out.append(args.cluster_description + ".")
     conn = "a new TCP connection per request" if args.fresh_connections else "one keep-alive Session per thread"
     out.append(f"Client: Python `requests`, {conn}, thread pool; same code for both servers.")
     out.append("`GET /health p50` is the transport floor: mlflow server 3.18 answers requests after the "
@@ -411,7 +438,12 @@ def render_markdown(rows, results, sz: Sizes, args) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
-    ap.add_argument("--only", choices=["yard", "mlflow"], help="benchmark one server only")
+    ap.add_argument("--only", help="comma list of servers to measure: yard, mlflow (SQLite), yard-pg, mlflow-pg "
+                    "(default: yard,mlflow; with --postgres: yard,yard-pg,mlflow-pg)")
+    ap.add_argument("--postgres", action="store_true",
+                    help="also on PostgreSQL: yard on SQLite, yard on PostgreSQL, mlflow on the same PostgreSQL")
+    ap.add_argument("--postgres-url", help="with --postgres: an existing cluster on this machine "
+                    "(default: start a durable throwaway one)")
     ap.add_argument("--scenarios", default="ingest,latency,search,history",
                     help="comma list of: ingest,latency,search,history")
     ap.add_argument("--ingest-runs", type=int)
@@ -426,7 +458,8 @@ def main() -> None:
     ap.add_argument("--mlflow-workers", type=int, help="mlflow server --workers (default: mlflow's own)")
     ap.add_argument("--fresh-connections", action="store_true",
                     help="open a new TCP connection per request instead of keep-alive sessions")
-    ap.add_argument("--out", default=str(REPO / "bench" / "out" / "tracking.md"))
+    ap.add_argument("--out", help="markdown report (default bench/out/tracking.md, with --postgres "
+                    "tracking-postgres.md)")
     ap.add_argument("--keep-data", action="store_true", help="keep the servers' temporary data dirs")
     args = ap.parse_args()
     args.scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
@@ -444,26 +477,47 @@ def main() -> None:
         if v is not None:
             setattr(sz, k, v)
 
-    targets = [args.only] if args.only else ["yard", "mlflow"]
-    if "yard" in targets and not Path(os.environ["YARD_BIN"]).exists():
+    targets = parse_targets(ap, args)
+    pairs = [("yard-pg", "mlflow-pg"), ("yard-pg", "yard")] if args.postgres else [("yard", "mlflow")]
+    if any(t.startswith("yard") for t in targets) and not Path(os.environ["YARD_BIN"]).exists():
         raise SystemExit(f"yard binary not found at {os.environ['YARD_BIN']} "
                          "(swift build -c release, or set YARD_BIN; --only mlflow skips yard)")
     log(f"targets {targets}, sizes {sz}")
     results = {}
     t0 = time.monotonic()
-    for kind in targets:
-        results[kind] = bench_target(kind, sz, args)
-    rows = table(results)
+    cluster = open_cluster(args.postgres_url) if args.postgres else None
+    args.cluster_description = cluster.describe() if cluster else ""
+    if cluster:
+        log(args.cluster_description)
+    try:
+        for kind in targets:
+            results[kind] = bench_target(kind, sz, args, cluster)
+    finally:
+        if cluster:
+            cluster.stop()
+    rows = table(results, pairs)
     print()
     print(render_text(rows))
     print()
     for kind, res in results.items():
         for note in res.notes:
             print(f"  {kind}: {note}")
-    out = Path(args.out)
+    out = Path(args.out or REPO / "bench" / "out" / ("tracking-postgres.md" if args.postgres else "tracking.md"))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render_markdown(rows, results, sz, args))
     log(f"done in {time.monotonic() - t0:.0f}s; wrote {out}")
+
+
+def parse_targets(ap: argparse.ArgumentParser, args) -> list[str]:
+    known = ["yard", "mlflow", "yard-pg", "mlflow-pg"]
+    default = "yard,yard-pg,mlflow-pg" if args.postgres else "yard,mlflow"
+    targets = [t.strip() for t in (args.only or default).split(",") if t.strip()]
+    for t in targets:
+        if t not in known:
+            ap.error(f"unknown server {t!r} in --only (known: {', '.join(known)})")
+        if t.endswith("-pg") and not args.postgres:
+            ap.error(f"--only {t} needs --postgres")
+    return targets
 
 
 if __name__ == "__main__":
