@@ -5,7 +5,7 @@ import YardCore
 /// the tag, which is what makes the client's ever-present ``tag.`mlflow.prompt.is_prompt` != 'true'`` clause
 /// keep untagged models.
 /// The tracking port's comparisons (MLflow operator semantics), shared by every search.
-fileprivate typealias RegistryComparison = PGComparisonStandIn
+fileprivate typealias RegistryComparison = PGComparison
 
 enum PGRegistrySearch {
     /// Prompts are hidden unless the filter asks for them.

@@ -74,17 +74,51 @@ struct DatabaseCopyTests {
         #expect(counts["model_versions"] == 2)
         #expect((counts["model_history"] ?? 0) >= 2)
 
-        // Read back through the PostgreSQL registry protocol (tracking read-back follows once its port lands).
-        for version in [Int64(1), 2] {
-            #expect(try await target.modelVersion(name: "churn", version: version) == source.modelVersion(name: "churn", version: version))
+        let sourceTracking = TrackingService(store: source, defaultArtifactRoot: "mlflow-artifacts:/")
+        let targetTracking = TrackingService(store: target, defaultArtifactRoot: "mlflow-artifacts:/")
+        for viewType in [ViewType.activeOnly, .all] {
+            let query = { (t: TrackingService) in
+                try await t.searchRuns(experimentIds: ["1", content.deletedExperimentId], filter: nil, orderBy: ["params.lr DESC"],
+                                       viewType: viewType, maxResults: 100, pageToken: nil)
+            }
+            let expected = try await query(sourceTracking)
+            let copied = try await query(targetTracking)
+            #expect(copied.items.map(\.info) == expected.items.map(\.info))
+            #expect(copied.items.map(\.params) == expected.items.map(\.params))
+            #expect(copied.items.map(\.tags) == expected.items.map(\.tags))
         }
-        #expect(try await target.registeredModel(name: "churn") == source.registeredModel(name: "churn"))
+        for runId in content.runIds {
+            for key in ["loss", "odd"] {
+                let expected = try await sourceTracking.metricHistory(runId: runId, key: key, maxResults: nil, pageToken: nil)
+                let copied = try await targetTracking.metricHistory(runId: runId, key: key, maxResults: nil, pageToken: nil)
+                #expect(Self.bits(copied) == Self.bits(expected))
+                #expect(!copied.items.isEmpty)
+            }
+        }
+        let sourceRegistry = RegistryService(registry: source, tracking: source)
+        let targetRegistry = RegistryService(registry: target, tracking: target)
+        for version in ["1", "2"] {
+            #expect(try await targetRegistry.version(name: "churn", version: version) == sourceRegistry.version(name: "churn", version: version))
+        }
+        #expect(try await targetRegistry.version(name: "churn", alias: "champion").version == 2)
+        let sourceHistory = try await PromotionService(registry: source, tracking: source).history(name: "churn")
+        let targetHistory = try await PromotionService(registry: target, tracking: target).history(name: "churn")
+        #expect(targetHistory == sourceHistory)
+
+        // Sequences moved past the copied ids: new writes get fresh ones.
+        let newExperiment = try await targetTracking.createExperiment(name: "after-copy", artifactLocation: nil, tags: [])
+        #expect(Int(newExperiment)! > Int(content.deletedExperimentId)!)
+        let newVersion = try await targetRegistry.createVersion(name: "churn", source: "runs:/\(content.runIds[2])/model", runId: content.runIds[2],
+                                                                modelId: nil, tags: [], runLink: nil, description: nil, userId: nil, actor: "ci")
+        #expect(newVersion.version == 3)
+        try await targetRegistry.setAlias(name: "churn", alias: "champion", version: "3", actor: "ci")
+        #expect(try await PromotionService(registry: target, tracking: target).history(name: "churn").count > targetHistory.count)
 
         // A second copy into the now non-empty target is refused and leaves it as it is.
         let again = try SQLiteTableExport.openReadOnly(path: sourceDirectory.file("yard.db"))
         let error = await #expect(throws: YardError.self) { _ = try await target.importTables(from: again) }
         #expect(error?.message.contains("already holds data") == true)
-        #expect(try await target.modelVersion(name: "churn", version: 2).version == 2)
+        #expect(try await targetRegistry.version(name: "churn", version: "3").version == 3)
     }
 
     @Test func aRowChangedOnTheWayInFailsTheDigestAndCommitsNothing() async throws {

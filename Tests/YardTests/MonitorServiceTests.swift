@@ -3,7 +3,6 @@ import Testing
 import YardCore
 import YardJSON
 @testable import YardMonitoring
-import YardSQLite
 import YardStore
 
 /// A reference resolver over local files, as the server's resolves dataset versions to cached objects.
@@ -119,15 +118,15 @@ struct MonitorServiceTests {
 
     struct Fixture {
         let directory: TemporaryDirectory
-        let store: SQLiteStore
+        let store: any ServingStore & MonitoringStore
         let service: MonitorService
         let webhook: ScriptedWebhook
         let clock: TestClock
     }
 
-    func makeFixture(answers: [ScriptedWebhook.Answer] = []) throws -> Fixture {
+    func makeFixture(_ factory: StoreFactory, answers: [ScriptedWebhook.Answer] = []) async throws -> Fixture {
         let directory = TemporaryDirectory()
-        let store = try SQLiteStore(path: directory.file("yard.db"))
+        let store = try await factory.makeServing(directory)
         let references = FileReferences(files: ["train@abc123": try writeReference(directory)])
         let webhook = ScriptedWebhook(answers)
         let clock = TestClock(1_700_000_000_000)
@@ -139,8 +138,9 @@ struct MonitorServiceTests {
 
     // MARK: Specs
 
-    @Test func specsAreValidatedAndStoredCanonically() async throws {
-        let fixture = try makeFixture()
+    @Test(arguments: StoreFactory.allCases)
+    func specsAreValidatedAndStoredCanonically(_ factory: StoreFactory) async throws {
+        let fixture = try await makeFixture(factory)
         let created = try await fixture.service.create(spec())
         #expect(created.name == "churn-drift")
         #expect(created.source == .deployment("churn"))
@@ -204,7 +204,8 @@ struct MonitorServiceTests {
 
     @Test(arguments: badSpecs)
     func invalidSpecsNameTheField(_ bad: BadSpec) async throws {
-        let fixture = try makeFixture()
+        // Validation happens before the store; one store is enough.
+        let fixture = try await makeFixture(.sqlite)
         guard case .object(var members) = spec() else { return }
         bad.edit(&members)
         do {
@@ -219,8 +220,9 @@ struct MonitorServiceTests {
 
     // MARK: Evaluation
 
-    @Test func emptyWindowIsRecordedAsAnErrorEvaluation() async throws {
-        let fixture = try makeFixture()
+    @Test(arguments: StoreFactory.allCases)
+    func emptyWindowIsRecordedAsAnErrorEvaluation(_ factory: StoreFactory) async throws {
+        let fixture = try await makeFixture(factory)
         _ = try await fixture.service.create(spec())
         let evaluation = try await fixture.service.evaluate(name: "churn-drift")
         #expect(evaluation.status == "error")
@@ -230,9 +232,10 @@ struct MonitorServiceTests {
         await expectYardError(.resourceDoesNotExist) { _ = try await fixture.service.evaluate(name: "missing") }
     }
 
-    @Test func shiftedTrafficDriftsFiresAfterTwoEvaluationsAndNotifies() async throws {
+    @Test(arguments: StoreFactory.allCases)
+    func shiftedTrafficDriftsFiresAfterTwoEvaluationsAndNotifies(_ factory: StoreFactory) async throws {
         // The first two attempts fail (an error answer, then no answer); the third is accepted.
-        let fixture = try makeFixture(answers: [.status(503), .failure("connection refused")])
+        let fixture = try await makeFixture(factory, answers: [.status(503), .failure("connection refused")])
         _ = try await fixture.service.create(spec())
         let start = fixture.clock.now - 10_000
         try await fixture.store.appendPredictions(predictions(count: 300, shift: 0, from: start, seed: 11, prefix: "same"))
@@ -319,8 +322,9 @@ struct MonitorServiceTests {
         #expect(again.shareDrifted == second.shareDrifted)
     }
 
-    @Test func failingWebhookIsTriedOncePlusItsRetries() async throws {
-        let fixture = try makeFixture(answers: Array(repeating: .status(500), count: 10))
+    @Test(arguments: StoreFactory.allCases)
+    func failingWebhookIsTriedOncePlusItsRetries(_ factory: StoreFactory) async throws {
+        let fixture = try await makeFixture(factory, answers: Array(repeating: .status(500), count: 10))
         guard case .object(var members) = spec(retries: 2) else { return }
         members = members.map { $0.0 == "rules" ? ($0.0, try! JSONParser.parse(Array(#"[{"name": "rows", "condition": "rows >= 1", "actions": ["notify"]}]"#.utf8))) : $0 }
         _ = try await fixture.service.create(.object(members))
@@ -401,8 +405,9 @@ struct MonitorServiceTests {
         #expect(outcome.outputTail.utf8.count <= 200)
     }
 
-    @Test func pipelineActionRecordsTheExitCode() async throws {
-        let fixture = try makeFixture()
+    @Test(arguments: StoreFactory.allCases)
+    func pipelineActionRecordsTheExitCode(_ factory: StoreFactory) async throws {
+        let fixture = try await makeFixture(factory)
         let executable = try script(fixture.directory, "echo retrained $2; exit 0")
         let service = MonitorService(store: fixture.store, serving: fixture.store,
                                      references: FileReferences(files: ["train@abc123": fixture.directory.file("reference.csv")]),
@@ -430,8 +435,9 @@ struct MonitorServiceTests {
 
     // MARK: Scheduler
 
-    @Test func schedulerEvaluatesDueMonitorsAndStopsWhenCancelled() async throws {
-        let fixture = try makeFixture()
+    @Test(arguments: StoreFactory.allCases)
+    func schedulerEvaluatesDueMonitorsAndStopsWhenCancelled(_ factory: StoreFactory) async throws {
+        let fixture = try await makeFixture(factory)
         _ = try await fixture.service.create(spec())
         guard case .object(var members) = spec() else { return }
         members = members.map { $0.0 == "name" ? ($0.0, .string("on-demand")) : $0.0 == "schedule_seconds" ? ($0.0, .int(0)) : $0 }

@@ -1,10 +1,9 @@
 import Foundation
 import Testing
 import YardCore
-import YardSQLite
 import YardStore
 
-/// The monitoring store's contract on a real SQLite file.
+/// The monitoring store's contract on each store.
 @Suite("Monitoring store")
 struct MonitoringStoreTests {
     func evaluation(_ monitor: String = "churn-drift", at time: Int64, share: Double = 0.5) -> MonitorEvaluationRecord {
@@ -17,9 +16,10 @@ struct MonitoringStoreTests {
         AlertStateRecord(monitor: "churn-drift", rule: rule, state: name, consecutive: consecutive, since: since, lastValue: value)
     }
 
-    @Test func monitorsAreCreatedReadUpdatedListedAndDeleted() async throws {
+    @Test(arguments: StoreFactory.allCases)
+    func monitorsAreCreatedReadUpdatedListedAndDeleted(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteStore(path: directory.file("yard.db"))
+        let store = try await factory.makeServing(directory)
         try await store.createMonitor(MonitorRecord(name: "b", spec: #"{"name":"b"}"#, createdAt: 10, updatedAt: 10))
         try await store.createMonitor(MonitorRecord(name: "a", spec: #"{"name":"a"}"#, createdAt: 20, updatedAt: 20))
         await expectYardError(.resourceAlreadyExists) {
@@ -37,9 +37,10 @@ struct MonitoringStoreTests {
         #expect(try await store.monitors().map(\.name) == ["b"])
     }
 
-    @Test func commitEvaluationStoresStatesAndEventsAndRefusesStaleStates() async throws {
+    @Test(arguments: StoreFactory.allCases)
+    func commitEvaluationStoresStatesAndEventsAndRefusesStaleStates(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteStore(path: directory.file("yard.db"))
+        let store = try await factory.makeServing(directory)
         try await store.createMonitor(MonitorRecord(name: "churn-drift", spec: "{}", createdAt: 1, updatedAt: 1))
 
         let pending = [state("drift", "pending", consecutive: 1, since: 1_000, value: 0.5)]
@@ -83,9 +84,61 @@ struct MonitoringStoreTests {
         }
     }
 
-    @Test func deletingAMonitorKeepsItsHistoryButNotItsStates() async throws {
+    @Test(arguments: StoreFactory.allCases)
+    func racingCommitsOnTheSameStatesLetExactlyOneThrough(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteStore(path: directory.file("yard.db"))
+        let store = try await factory.makeServing(directory)
+        try await store.createMonitor(MonitorRecord(name: "churn-drift", spec: "{}", createdAt: 1, updatedAt: 1))
+        let firing = [state("drift", "firing", consecutive: 1, since: 10)]
+        let event = AlertEventRecord(monitor: "churn-drift", rule: "drift", state: "firing", evaluationId: 0, timestamp: 10,
+                                     value: 1, message: "m")
+        let outcomes = await withTaskGroup(of: YardError.Code?.self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    do {
+                        _ = try await store.commitEvaluation(evaluation(at: 10 + Int64(index)), expectedStates: [], states: firing,
+                                                             events: [event])
+                        return nil
+                    } catch let error as YardError {
+                        return error.code
+                    } catch {
+                        return .internalError
+                    }
+                }
+            }
+            var codes: [YardError.Code?] = []
+            for await code in group { codes.append(code) }
+            return codes
+        }
+        #expect(outcomes.filter { $0 == nil }.count == 1, "\(outcomes)")
+        #expect(outcomes.filter { $0 == .resourceConflict }.count == 7, "\(outcomes)")
+        #expect(try await store.alertEvents(monitor: "churn-drift", limit: 10).count == 1, "the rule fired once")
+        #expect(try await store.evaluations(monitor: "churn-drift", limit: 10, before: nil).map(\.id) == [1])
+    }
+
+    @Test(arguments: StoreFactory.allCases)
+    func alertValuesKeepInfinitiesAndReadNaNAsMissing(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try await factory.makeServing(directory)
+        try await store.createMonitor(MonitorRecord(name: "churn-drift", spec: "{}", createdAt: 1, updatedAt: 1))
+        let states = [state("a", "pending", consecutive: 1, since: 5, value: .infinity),
+                      state("b", "pending", consecutive: 1, since: 5, value: .nan),
+                      state("c", "ok", consecutive: 0, since: 5, value: -0.1)]
+        let event = AlertEventRecord(monitor: "churn-drift", rule: "a", state: "firing", evaluationId: 0, timestamp: 5,
+                                     value: -.infinity, message: "m")
+        _ = try await store.commitEvaluation(evaluation(at: 5), expectedStates: [], states: states, events: [event])
+        let stored = try await store.alertStates(monitor: "churn-drift")
+        #expect(stored.map(\.lastValue) == [.infinity, nil, -0.1])
+        #expect(try await store.alertEvents(monitor: nil, limit: 1).first?.value == -.infinity)
+        // The NaN read back as missing does not make the next commit a conflict.
+        _ = try await store.commitEvaluation(evaluation(at: 6), expectedStates: states, states: [], events: [])
+        #expect(try await store.alertStates(monitor: "churn-drift").isEmpty)
+    }
+
+    @Test(arguments: StoreFactory.allCases)
+    func deletingAMonitorKeepsItsHistoryButNotItsStates(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try await factory.makeServing(directory)
         try await store.createMonitor(MonitorRecord(name: "churn-drift", spec: "{}", createdAt: 1, updatedAt: 1))
         try await store.createMonitor(MonitorRecord(name: "other", spec: "{}", createdAt: 1, updatedAt: 1))
         let firing = [state("drift", "firing", consecutive: 1, since: 5)]
@@ -113,16 +166,17 @@ struct MonitoringStoreTests {
         #expect(try await store.alertStates(monitor: "churn-drift").isEmpty)
     }
 
-    @Test func referenceProfilesAreKeptAcrossReopening() async throws {
+    @Test(arguments: StoreFactory.allCases)
+    func referenceProfilesAreKeptAcrossReopening(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
         let bytes: [UInt8] = (0..<5_000).map { UInt8($0 % 251) }
         do {
-            let store = try SQLiteStore(path: directory.file("yard.db"))
+            let store = try await factory.makeServing(directory)
             #expect(try await store.referenceProfile(key: "train@abc#1") == nil)
             try await store.storeReferenceProfile(key: "train@abc#1", bytes: [1, 2, 3])
             try await store.storeReferenceProfile(key: "train@abc#1", bytes: bytes)
         }
-        let reopened = try SQLiteStore(path: directory.file("yard.db"))
+        let reopened = try await factory.makeServing(directory)
         #expect(try await reopened.referenceProfile(key: "train@abc#1") == bytes)
         #expect(try await reopened.referenceProfile(key: "train@abc#2") == nil)
     }

@@ -2,18 +2,17 @@ import Foundation
 import Synchronization
 import Testing
 import YardCore
-import YardSQLite
 import YardServing
 import YardStore
 
-/// A serving store that forwards to SQLite but can hold appends at a gate or fail the next ones, to see
+/// A serving store that forwards to another but can hold appends at a gate or fail the next ones, to see
 /// what the logger does when the store is slow or broken.
 final class InterposedServingStore: ServingStore {
-    let inner: SQLiteStore
+    let inner: any ServingStore
     private let state = Mutex<(failuresLeft: Int, appendCalls: Int, held: Bool, waiters: [CheckedContinuation<Void, Never>])>(
         (0, 0, false, []))
 
-    init(_ inner: SQLiteStore) { self.inner = inner }
+    init(_ inner: any ServingStore) { self.inner = inner }
 
     var appendCalls: Int { state.withLock { $0.appendCalls } }
 
@@ -69,9 +68,10 @@ struct PredictionLoggerTests {
         makePrediction(logger.newPredictionId(), deployment: deployment, at: timestamp)
     }
 
-    @Test func samplingKeepsAboutTheRateAndExactlyNoneOrAll() async throws {
+    @Test(arguments: StoreFactory.allCases)
+    func samplingKeepsAboutTheRateAndExactlyNoneOrAll(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteStore(path: directory.file("yard.db"))
+        let store = try await factory.makeServing(directory)
         let logger = PredictionLogger(store: store, configuration: .init(capacity: 50_000))
         let tenth = (0..<10_000).filter { _ in logger.record(prediction(logger, deployment: "tenth"), sampleRate: 0.1) }.count
         let none = (0..<10_000).filter { _ in logger.record(prediction(logger, deployment: "none"), sampleRate: 0) }.count
@@ -100,9 +100,10 @@ struct PredictionLoggerTests {
                 == [false, false, false, true, true, false, true, false, true, true, true, false])
     }
 
-    @Test func flushWritesEverythingInBatches() async throws {
+    @Test(arguments: StoreFactory.allCases)
+    func flushWritesEverythingInBatches(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = InterposedServingStore(try SQLiteStore(path: directory.file("yard.db")))
+        let store = InterposedServingStore(try await factory.makeServing(directory))
         let logger = PredictionLogger(store: store, configuration: .init(batchSize: 100))
         var sent: [PredictionRecord] = []
         for index in 0..<1_250 {
@@ -122,9 +123,10 @@ struct PredictionLoggerTests {
         #expect(store.appendCalls == 13, "an empty buffer writes nothing")
     }
 
-    @Test func aFullBufferDropsAndCountsInsteadOfBlocking() async throws {
+    @Test(arguments: StoreFactory.allCases)
+    func aFullBufferDropsAndCountsInsteadOfBlocking(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = InterposedServingStore(try SQLiteStore(path: directory.file("yard.db")))
+        let store = InterposedServingStore(try await factory.makeServing(directory))
         let logger = PredictionLogger(store: store, configuration: .init(capacity: 100, batchSize: 1_000))
         for _ in 0..<60 { logger.record(prediction(logger), sampleRate: 1) }
         // The store hangs: the flush takes the 60 waiting records and waits with them.
@@ -147,9 +149,10 @@ struct PredictionLoggerTests {
         #expect(logger.counters.dropped == 150)
     }
 
-    @Test func storeFailuresAreRetriedOnceThenCountedWithoutCrashing() async throws {
+    @Test(arguments: StoreFactory.allCases)
+    func storeFailuresAreRetriedOnceThenCountedWithoutCrashing(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = InterposedServingStore(try SQLiteStore(path: directory.file("yard.db")))
+        let store = InterposedServingStore(try await factory.makeServing(directory))
         let reports = Mutex<[String]>([])
         let logger = PredictionLogger(store: store, configuration: .init(batchSize: 10, retryDelay: .milliseconds(1))) { line in
             reports.withLock { $0.append(line) }
@@ -175,9 +178,10 @@ struct PredictionLoggerTests {
         #expect(try await store.predictionCount(deployment: "churn") == 15)
     }
 
-    @Test func retentionKeepsTheNewestRecordsOfEachDeployment() async throws {
+    @Test(arguments: StoreFactory.allCases)
+    func retentionKeepsTheNewestRecordsOfEachDeployment(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteStore(path: directory.file("yard.db"))
+        let store = try await factory.makeServing(directory)
         let logger = PredictionLogger(store: store, configuration: .init(retain: 50, pruneEveryFlushes: 2))
         for index in 0..<200 { logger.record(prediction(logger, at: Int64(index)), sampleRate: 1) }
         for index in 0..<30 { logger.record(prediction(logger, deployment: "fraud", at: Int64(index)), sampleRate: 1) }
@@ -191,9 +195,10 @@ struct PredictionLoggerTests {
         #expect(oldestKept?.timestamp == 150)
     }
 
-    @Test func runFlushesInTheBackgroundAndOnceMoreWhenCancelled() async throws {
+    @Test(arguments: StoreFactory.allCases)
+    func runFlushesInTheBackgroundAndOnceMoreWhenCancelled(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteStore(path: directory.file("yard.db"))
+        let store = try await factory.makeServing(directory)
         let logger = PredictionLogger(store: store, configuration: .init(flushInterval: .milliseconds(20)))
         let loop = Task { await logger.run() }
         for _ in 0..<10 { logger.record(prediction(logger), sampleRate: 1) }

@@ -1,18 +1,20 @@
 import Foundation
 import Testing
 import YardCore
+@testable import YardPostgres
 @testable import YardRegistry
 @testable import YardSQLite
 @testable import YardStore
 @testable import YardTracking
 
-/// The registry domain on a real SQLite store: versions, aliases, gates, rollback, history, lineage.
+/// The registry domain on every real store (SQLite, and PostgreSQL when a cluster is configured): versions,
+/// aliases, gates, rollback, history, lineage.
 @Suite("Model registry and promotion")
 struct RegistryTests {
     let directory = TemporaryDirectory()
 
     struct Fixture {
-        let store: SQLiteStore
+        let store: any TrackingStore & DatasetStore & RegistryStore
         let tracking: TrackingService
         let registry: RegistryService
         let promotion: PromotionService
@@ -20,8 +22,8 @@ struct RegistryTests {
         let models: LoggedModelService
     }
 
-    func fixture() throws -> Fixture {
-        let store = try makeStore(directory)
+    func fixture(_ factory: StoreFactory) async throws -> Fixture {
+        let store = try await factory.make(directory)
         return Fixture(
             store: store,
             tracking: TrackingService(store: store, defaultArtifactRoot: "mlflow-artifacts:/"),
@@ -51,8 +53,9 @@ struct RegistryTests {
           - f1 >= champion.f1 - 0.01
         """
 
-    @Test func allGatesPassMovesTheAlias() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func allGatesPassMovesTheAlias(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         let v1 = try await version(f, metrics: ["accuracy": 0.92, "f1": 0.80])
         _ = try await f.promotion.setPolicy(name: "churn", document: Self.policy, actor: "ann")
         let decision = try await f.promotion.promote(name: "churn", version: v1.version, alias: "production", dryRun: false, actor: "ann")
@@ -63,8 +66,9 @@ struct RegistryTests {
         #expect(try await f.registry.version(name: "churn", alias: "production").version == v1.version)
     }
 
-    @Test func aFailingGateRefusesAndLeavesTheAliasAlone() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func aFailingGateRefusesAndLeavesTheAliasAlone(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         let v1 = try await version(f, metrics: ["accuracy": 0.92, "f1": 0.80])
         let v2 = try await version(f, metrics: ["accuracy": 0.95, "f1": 0.70])
         _ = try await f.promotion.setPolicy(name: "churn", document: Self.policy, actor: "ann")
@@ -81,8 +85,9 @@ struct RegistryTests {
         #expect(history.last?.actor == "bob")
     }
 
-    @Test func aMissingMetricIsARefusalNamingIt() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func aMissingMetricIsARefusalNamingIt(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         let v1 = try await version(f, metrics: ["f1": 0.9])
         _ = try await f.promotion.setPolicy(name: "churn", document: Self.policy, actor: "ann")
         let decision = try await f.promotion.promote(name: "churn", version: v1.version, alias: "production", dryRun: false, actor: "ann")
@@ -91,8 +96,9 @@ struct RegistryTests {
         await #expect(throws: YardError.self) { _ = try await f.registry.version(name: "churn", alias: "production") }
     }
 
-    @Test func dryRunChangesNothing() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func dryRunChangesNothing(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         let v1 = try await version(f, metrics: ["accuracy": 0.99, "f1": 0.9])
         let before = try await f.promotion.history(name: "churn").count
         let decision = try await f.promotion.promote(name: "churn", version: v1.version, alias: "production", dryRun: true, actor: "ann")
@@ -101,8 +107,9 @@ struct RegistryTests {
         await #expect(throws: YardError.self) { _ = try await f.registry.version(name: "churn", alias: "production") }
     }
 
-    @Test func requiredTagsDescriptionAndDatasets() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func requiredTagsDescriptionAndDatasets(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         let policy = "require:\n  tags: [owner]\n  description: true\n  datasets: [churn-train]\n"
         let bare = try await version(f, metrics: [:])
         _ = try await f.promotion.setPolicy(name: "churn", document: policy, actor: "ann")
@@ -117,8 +124,9 @@ struct RegistryTests {
         #expect(passed.applied, "\(passed.gates)")
     }
 
-    @Test func rollbackWalksBackThroughAliasMoves() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func rollbackWalksBackThroughAliasMoves(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         let v1 = try await version(f, metrics: [:])
         let v2 = try await version(f, metrics: [:])
         let v3 = try await version(f, metrics: [:])
@@ -133,8 +141,9 @@ struct RegistryTests {
         #expect(try await f.registry.version(name: "churn", alias: "production").version == v1.version)
     }
 
-    @Test func historyIsAppendOnlyAndOrdered() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func historyIsAppendOnlyAndOrdered(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         let v1 = try await version(f, metrics: [:])
         try await f.registry.setAlias(name: "churn", alias: "champion", version: String(v1.version), actor: "ann")
         _ = try await f.registry.transitionStage(name: "churn", version: String(v1.version), stage: "production", archiveExisting: false, actor: "ann")
@@ -144,17 +153,18 @@ struct RegistryTests {
         let sequences = try await f.promotion.history(name: "churn").map(\.sequence)
         #expect(sequences == sequences.sorted())
 
-        let store = try SQLiteStore(path: directory.file("yard.db"))
-        await #expect(throws: (any Error).self) {
-            try await store.write { db in try db.execute(sql: "DELETE FROM model_history") }
+        let before = try await f.promotion.history(name: "churn")
+        var statements = ["DELETE FROM model_history", "UPDATE model_history SET actor = 'mallory'"]
+        if factory == .postgres { statements.append("TRUNCATE model_history") }
+        for statement in statements {
+            await #expect(throws: (any Error).self, "\(statement)") { try await Self.executeRaw(statement, on: f.store) }
         }
-        await #expect(throws: (any Error).self) {
-            try await store.write { db in try db.execute(sql: "UPDATE model_history SET actor = 'mallory'") }
-        }
+        #expect(try await f.promotion.history(name: "churn") == before)
     }
 
-    @Test func policyErrorsNameTheLineAndKeepTheOldPolicy() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func policyErrorsNameTheLineAndKeepTheOldPolicy(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         _ = try await version(f, metrics: [:])
         _ = try await f.promotion.setPolicy(name: "churn", document: Self.policy, actor: "ann")
         do {
@@ -173,8 +183,9 @@ struct RegistryTests {
         #expect(try await f.promotion.policy(name: "churn")?.document == Self.policy)
     }
 
-    @Test func aliasRulesAndUnknownNames() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func aliasRulesAndUnknownNames(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         let v1 = try await version(f, metrics: [:])
         for bad in ["latest", "LATEST", "v1", "has space", ""] {
             await #expect(throws: YardError.self) {
@@ -200,8 +211,9 @@ struct RegistryTests {
         }
     }
 
-    @Test func lineageFollowsVersionToRunAndDatasets() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func lineageFollowsVersionToRunAndDatasets(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         let v1 = try await version(f, metrics: ["accuracy": 0.9])
         try await f.tracking.logInputs(runId: try #require(v1.runId), datasets: [DatasetInput(
             tags: [YardCore.Tag(key: "mlflow.data.context", value: "training")],
@@ -219,8 +231,9 @@ struct RegistryTests {
         await #expect(throws: YardError.self) { _ = try await f.lineage.lineage(of: "s3://bucket/model") }
     }
 
-    @Test func lineageReadsNamesHoldingAtSignsFromTheRight() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func lineageReadsNamesHoldingAtSignsFromTheRight(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         let run = try await f.tracking.createRun(experimentId: "0", userId: "ann", runName: nil, startTime: nil, tags: [])
         for name in ["team@x", "a@b@c", "churn@7"] {
             _ = try await f.registry.createModel(name: name, description: nil, tags: [], userId: nil)
@@ -239,8 +252,9 @@ struct RegistryTests {
         }
     }
 
-    @Test func loggedModelsAreFoundByNameAndCollectTheirMetrics() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func loggedModelsAreFoundByNameAndCollectTheirMetrics(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         let run = try await f.tracking.createRun(experimentId: "0", userId: nil, runName: nil, startTime: nil, tags: [])
         let model = try await f.models.create(experimentId: "0", name: "model", modelType: nil, sourceRunId: run.info.runId,
                                               params: [Param(key: "alpha", value: "1")], tags: [])
@@ -266,8 +280,9 @@ struct RegistryTests {
         """
 
     /// Gate 1: an error reading the current champion must never turn champion gates into passes.
-    @Test func aStoreErrorReadingTheChampionIsNeverAPass() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func aStoreErrorReadingTheChampionIsNeverAPass(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         let v1 = try await version(f, metrics: ["accuracy": 0.95, "f1": 0.90])
         let v2 = try await version(f, metrics: ["accuracy": 0.95, "f1": 0.50])
         _ = try await f.promotion.setPolicy(name: "churn", document: Self.championPolicy, actor: "ann")
@@ -286,8 +301,9 @@ struct RegistryTests {
     }
 
     /// Gate 2: a policy protects its aliases from the plain (MLflow) alias routes.
-    @Test func aPolicyProtectsItsAliasesFromPlainAliasMoves() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func aPolicyProtectsItsAliasesFromPlainAliasMoves(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         let v1 = try await version(f, metrics: ["accuracy": 0.95, "f1": 0.90])
         _ = try await version(f, metrics: ["accuracy": 0.10, "f1": 0.10])
         _ = try await f.promotion.setPolicy(name: "churn", document: Self.championPolicy, actor: "ann")
@@ -319,8 +335,9 @@ struct RegistryTests {
     }
 
     /// Gate 2/3: a policy set while a plain alias move is checked still stops the move.
-    @Test func aPolicySetDuringAPlainAliasMoveStopsIt() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func aPolicySetDuringAPlainAliasMoveStopsIt(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         _ = try await version(f, metrics: [:])
         let racing = InterposedStore(base: f.store, interfereAfterPolicyRead: true) { base in
             try await base.setPolicy(name: "churn", document: Self.championPolicy, history: [], actor: "ann")
@@ -333,8 +350,9 @@ struct RegistryTests {
     }
 
     /// Gate 3: an alias that moves while a promotion is being decided is not overwritten on a stale decision.
-    @Test func aPromotionRacingAnAliasMoveIsDecidedAgainstTheNewChampion() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func aPromotionRacingAnAliasMoveIsDecidedAgainstTheNewChampion(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         let v1 = try await version(f, metrics: ["accuracy": 0.95, "f1": 0.80])
         let v2 = try await version(f, metrics: ["accuracy": 0.95, "f1": 0.90])
         let v3 = try await version(f, metrics: ["accuracy": 0.95, "f1": 0.85])
@@ -355,8 +373,9 @@ struct RegistryTests {
         #expect(try await f.registry.version(name: "churn", alias: "production").version == v2.version)
     }
 
-    @Test func aRollbackRacingAnAliasMoveDoesNotTrustAStaleHolder() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func aRollbackRacingAnAliasMoveDoesNotTrustAStaleHolder(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         let v1 = try await version(f, metrics: [:])
         let v2 = try await version(f, metrics: [:])
         let v3 = try await version(f, metrics: [:])
@@ -382,8 +401,9 @@ struct RegistryTests {
     }
 
     /// Gate 4: history belongs to the model, not to its name.
-    @Test func historyFollowsARenameAndIsNotInheritedByANewModelOfTheSameName() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func historyFollowsARenameAndIsNotInheritedByANewModelOfTheSameName(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         _ = try await version(f, metrics: [:])
         _ = try await f.registry.renameModel(name: "churn", newName: "churn2", actor: "ann")
         #expect(try await f.promotion.history(name: "churn2").map { "\($0.action)" } == ["version_created", "renamed"])
@@ -398,8 +418,9 @@ struct RegistryTests {
     }
 
     /// Gate 5: deleting a version records the aliases it took with it.
-    @Test func deletingAVersionRecordsEachAliasItRemoved() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func deletingAVersionRecordsEachAliasItRemoved(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         let v1 = try await version(f, metrics: [:])
         try await f.registry.setAlias(name: "churn", alias: "champion", version: String(v1.version), actor: "ann")
         try await f.registry.setAlias(name: "churn", alias: "shadow", version: String(v1.version), actor: "ann")
@@ -412,8 +433,9 @@ struct RegistryTests {
     }
 
     /// Gate 7: local sources are checked whatever the scheme's case, and contained by path components.
-    @Test func localSourcesAreCheckedCaseInsensitivelyAndByPathComponents() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func localSourcesAreCheckedCaseInsensitivelyAndByPathComponents(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         let local = TrackingService(store: f.store, defaultArtifactRoot: "file://" + directory.file("art"))
         let experiment = try await local.createExperiment(name: "local", artifactLocation: nil, tags: [])
         let run = try await local.createRun(experimentId: experiment, userId: nil, runName: nil, startTime: nil, tags: [])
@@ -436,7 +458,8 @@ struct RegistryTests {
         try await register(root, runId: run.info.runId)
     }
 
-    /// Gate 4: the migration gives existing history entries the id of the model they belonged to.
+    /// Gate 4: the migration gives existing history entries the id of the model they belonged to. SQLite only:
+    /// PostgreSQL stores start at the final schema, so there is no v1 registry to migrate from.
     @Test func theModelIdMigrationReplaysRenamesAndDeletions() async throws {
         let path = directory.file("old.db")
         try SQLiteStore.createDatabase(at: path, migratedUpTo: "v1-registry", then: """
@@ -464,8 +487,9 @@ struct RegistryTests {
     }
 
     /// Gate 7: legacy `runs/log-model` keeps its tag bounded and loses no concurrent append.
-    @Test func legacyLogModelHistoryIsCappedAndConcurrentAppendsAllLand() async throws {
-        let f = try fixture()
+    @Test(arguments: StoreFactory.allCases)
+    func legacyLogModelHistoryIsCappedAndConcurrentAppendsAllLand(_ factory: StoreFactory) async throws {
+        let f = try await fixture(factory)
         let run = try await f.tracking.createRun(experimentId: "0", userId: nil, runName: nil, startTime: nil, tags: [])
         let runId = run.info.runId
         let logModel: @Sendable (String) async throws -> Void = { json in try await f.models.logLegacyModel(runId: runId, modelJSON: json) }
@@ -492,26 +516,37 @@ struct RegistryTests {
         #expect(capped.count < 40)
     }
 
-    static func moveAlias(_ store: SQLiteStore, _ alias: String, from: Int64, to: Int64) async throws {
+    /// Runs `sql` in one write transaction of the store, bypassing the protocol (for the append-only check).
+    static func executeRaw(_ sql: String, on store: any RegistryStore) async throws {
+        if let sqlite = store as? SQLiteStore {
+            try await sqlite.write { db in try db.execute(sql: sql) }
+        } else if let postgres = store as? PostgresStore {
+            _ = try await postgres.write { pg in try await pg.execute(sql) }
+        } else {
+            Issue.record("no raw access to \(type(of: store))")
+        }
+    }
+
+    static func moveAlias(_ store: any RegistryStore, _ alias: String, from: Int64, to: Int64) async throws {
         try await store.setAlias(name: "churn", alias: alias, version: to, expected: .holds(from), policy: .any, history: { _ in
             [HistoryRecord(version: to, action: .aliasSet, detail: AliasMove(alias: alias, from: from, to: to).json)]
         }, actor: "racer")
     }
 }
 
-/// A registry store that forwards to SQLite but can fail alias reads, or run `interference` once right
+/// A registry store that forwards to a real one but can fail alias reads, or run `interference` once right
 /// after the first alias read (another writer acting between a read and the write that depends on it).
 final class InterposedStore: RegistryStore, @unchecked Sendable {
-    let base: SQLiteStore
+    let base: any RegistryStore
     let failAliasReads: Bool
     /// Run `interference` after the first policy read instead of the first alias read.
     let interfereAfterPolicyRead: Bool
-    let interference: (@Sendable (SQLiteStore) async throws -> Void)?
+    let interference: (@Sendable (any RegistryStore) async throws -> Void)?
     private let lock = NSLock()
     private var interfered = false
 
-    init(base: SQLiteStore, failAliasReads: Bool = false, interfereAfterPolicyRead: Bool = false,
-         interference: (@Sendable (SQLiteStore) async throws -> Void)? = nil) {
+    init(base: any RegistryStore, failAliasReads: Bool = false, interfereAfterPolicyRead: Bool = false,
+         interference: (@Sendable (any RegistryStore) async throws -> Void)? = nil) {
         self.base = base
         self.failAliasReads = failAliasReads
         self.interfereAfterPolicyRead = interfereAfterPolicyRead

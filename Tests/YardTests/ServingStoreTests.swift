@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import YardCore
-import YardSQLite
+import YardPostgres
 import YardStore
 
 /// Throws unless `body` fails with a YardError of `code`.
@@ -24,12 +24,27 @@ func makePrediction(_ id: String, deployment: String = "churn", role: String = P
                      outputs: #"[0.5]"#, rows: 1)
 }
 
-/// The serving store's contract on a real SQLite file: deployments, the prediction log, labels, retention.
+extension StoreFactory {
+    /// The store as the serving and monitoring protocols see it; made again for the same directory, it
+    /// reopens the same data.
+    func makeServing(_ directory: TemporaryDirectory) async throws -> any ServingStore & MonitoringStore {
+        switch self {
+        case .sqlite:
+            return try await makeAll(directory)
+        case .postgres:
+            // Until every PostgreSQL conformance lands (makeAll needs all five), open it directly.
+            return try await PostgresStore(url: PostgresTestCluster.storeURL(for: directory))
+        }
+    }
+}
+
+/// The serving store's contract on each store: deployments, the prediction log, labels, retention.
 @Suite("Serving store")
 struct ServingStoreTests {
-    @Test func deploymentsAreCreatedReadUpdatedListedAndDeleted() async throws {
+    @Test(arguments: StoreFactory.allCases)
+    func deploymentsAreCreatedReadUpdatedListedAndDeleted(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteStore(path: directory.file("yard.db"))
+        let store = try await factory.makeServing(directory)
         let churn = DeploymentRecord(name: "churn", modelURI: "models:/churn@production", canaryURI: "models:/churn/4",
                                      canaryShare: 0.1, shadowURI: "models:/churn/5", logSampleRate: 0.25,
                                      createdAt: 1_000, updatedAt: 1_000)
@@ -74,9 +89,10 @@ struct ServingStoreTests {
         #expect(try await store.deployment(name: "churn") == churn)
     }
 
-    @Test func predictionsComeBackNewestFirstWithFilters() async throws {
+    @Test(arguments: StoreFactory.allCases)
+    func predictionsComeBackNewestFirstWithFilters(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteStore(path: directory.file("yard.db"))
+        let store = try await factory.makeServing(directory)
         let records = [
             makePrediction("p1", at: 100),
             makePrediction("p2", at: 200),
@@ -108,9 +124,38 @@ struct ServingStoreTests {
         #expect(try await store.predictionCount(deployment: "churn") == 6)
     }
 
-    @Test func pagesFollowTheLastRecordEvenWhileNewOnesArrive() async throws {
+    @Test(arguments: StoreFactory.allCases)
+    func aReusedIdWithDifferentContentFailsTheWholeBatch(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteStore(path: directory.file("yard.db"))
+        let store = try await factory.makeServing(directory)
+        var original = makePrediction("p1", at: 100)
+        original.inputs = #"[{"name":"Zoë \u00e9 \"q\"","emoji":"🦜","tab":"\t"}]"#
+        original.outputs = #"{"prediction":1e-300}"#
+        try await store.appendPredictions([original, makePrediction("p1", deployment: "other", at: 100)])
+
+        var changed = original
+        changed.inputs = #"[{"x":2}]"#
+        await expectYardError(.resourceConflict) {
+            try await store.appendPredictions([makePrediction("fresh", at: 200), changed])
+        }
+        #expect(try await store.predictionCount(deployment: "churn") == 1, "the refused batch stored nothing")
+        // A duplicate inside one batch counts once when identical, and refuses the batch when not.
+        try await store.appendPredictions([makePrediction("twice", at: 300), makePrediction("twice", at: 300), original])
+        #expect(try await store.predictionCount(deployment: "churn") == 2)
+        await expectYardError(.resourceConflict) {
+            try await store.appendPredictions([makePrediction("dup", at: 400), makePrediction("dup", at: 401)])
+        }
+        #expect(try await store.predictionCount(deployment: "churn") == 2)
+        let stored = try await store.predictions(PredictionQuery(deployment: "churn")).items
+        #expect(stored.map(\.id) == ["twice", "p1"])
+        #expect(stored.last == original, "payloads round-trip exactly")
+        #expect(try await store.predictionCount(deployment: "other") == 1, "ids are unique per deployment")
+    }
+
+    @Test(arguments: StoreFactory.allCases)
+    func pagesFollowTheLastRecordEvenWhileNewOnesArrive(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try await factory.makeServing(directory)
         // 25 records, several per millisecond.
         let records = (0..<25).map { makePrediction("r\($0)", at: Int64(1_000 + $0 / 3)) }
         try await store.appendPredictions(records)
@@ -142,9 +187,10 @@ struct ServingStoreTests {
         #expect(try await store.predictions(PredictionQuery(deployment: "churn", limit: 0)).items.count == 1)
     }
 
-    @Test func labelsJoinByPredictionIdAndCountOnlyKnownIds() async throws {
+    @Test(arguments: StoreFactory.allCases)
+    func labelsJoinByPredictionIdAndCountOnlyKnownIds(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteStore(path: directory.file("yard.db"))
+        let store = try await factory.makeServing(directory)
         try await store.appendPredictions([
             makePrediction("a", at: 1), makePrediction("b", at: 2),
             makePrediction("b", role: PredictionRole.shadow, at: 2), makePrediction("c", at: 3),
@@ -170,9 +216,10 @@ struct ServingStoreTests {
         #expect(unlabeled.items.first { $0.id == "c" }?.labeledAt == nil)
     }
 
-    @Test func pruningKeepsTheNewestRecordsOfOneDeployment() async throws {
+    @Test(arguments: StoreFactory.allCases)
+    func pruningKeepsTheNewestRecordsOfOneDeployment(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let store = try SQLiteStore(path: directory.file("yard.db"))
+        let store = try await factory.makeServing(directory)
         // Arrival order differs from timestamp order: pruning goes by timestamp.
         let times: [Int64] = [50, 10, 40, 30, 20, 60, 60, 70, 5, 80]
         try await store.appendPredictions(times.enumerated().map { makePrediction("c\($0.offset)", at: $0.element) })
@@ -189,17 +236,17 @@ struct ServingStoreTests {
         await expectYardError(.invalidParameterValue) { _ = try await store.prunePredictions(deployment: "fraud", keepNewest: -1) }
     }
 
-    @Test func everythingSurvivesReopeningTheFileAndDeletingADeploymentKeepsItsLog() async throws {
+    @Test(arguments: StoreFactory.allCases)
+    func everythingSurvivesReopeningTheStoreAndDeletingADeploymentKeepsItsLog(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
-        let path = directory.file("yard.db")
         do {
-            let store = try SQLiteStore(path: path)
+            let store = try await factory.makeServing(directory)
             try await store.createDeployment(DeploymentRecord(name: "churn", modelURI: "models:/churn/1", logSampleRate: 0.5,
                                                               createdAt: 10, updatedAt: 10))
             try await store.appendPredictions((0..<3).map { makePrediction("p\($0)", at: Int64($0)) })
             #expect(try await store.recordLabels([(predictionId: "p1", label: "1")], deployment: "churn", at: 99) == 1)
         }
-        let reopened = try SQLiteStore(path: path)
+        let reopened = try await factory.makeServing(directory)
         #expect(try await reopened.deployment(name: "churn").logSampleRate == 0.5)
         #expect(try await reopened.predictionCount(deployment: "churn") == 3)
         #expect(try await reopened.predictions(PredictionQuery(deployment: "churn", labeledOnly: true)).items.map(\.id) == ["p1"])

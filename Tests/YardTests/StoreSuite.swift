@@ -28,11 +28,7 @@ enum StoreFactory: String, CaseIterable, Sendable, CustomTestStringConvertible {
         case .sqlite:
             return try await makeAll(directory)
         case .postgres:
-            let store = try await PostgresTestCluster.store(for: directory)
-            guard let three = store as? any TrackingStore & DatasetStore & RegistryStore else {
-                throw YardError(.notImplemented, "PostgresStore does not implement the tracking, dataset and registry protocols yet.")
-            }
-            return three
+            return try await PostgresTestCluster.store(for: directory)
         }
     }
 
@@ -44,11 +40,7 @@ enum StoreFactory: String, CaseIterable, Sendable, CustomTestStringConvertible {
             try store.ensureDefaultExperiment(artifactLocation: "mlflow-artifacts:/0")
             return store
         case .postgres:
-            let store = try await PostgresTestCluster.store(for: directory)
-            guard let all = store as? any AllStores else {
-                throw YardError(.notImplemented, "PostgresStore does not implement every store protocol yet.")
-            }
-            return all
+            return try await PostgresTestCluster.store(for: directory)
         }
     }
 }
