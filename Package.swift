@@ -94,14 +94,14 @@ let package = Package(
         // S3-compatible object storage: a small Signature V4 signer (swift-crypto), a streaming S3 client over
         // AsyncHTTPClient, and the ArtifactStore on a bucket. No AWS SDK.
         .target(name: "YardS3", dependencies: [
-            "YardCore", "YardBlobs",
+            "YardCore", "YardBlobs", "YardData",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
         .target(name: "YardClient", dependencies: [
-            "YardCore", "YardData", "YardPipelines", "YardS3",
+            "YardCore", "YardBlobs", "YardData", "YardPipelines",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -3,6 +3,7 @@ import Foundation
 import YardClient
 import YardCore
 import YardData
+import YardS3
 
 struct DataCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -66,21 +67,29 @@ enum DataCLI {
     static func remote(_ nameOrLocation: String?, in repository: DataRepository) throws -> any Remote {
         let remotes = repository.config.remotes ?? [:]
         let location: String
+        var name: String?
         if let nameOrLocation {
             if let configured = remotes[nameOrLocation] {
                 location = configured
+                name = nameOrLocation
             } else if nameOrLocation.contains("/") || nameOrLocation.hasPrefix(".") {
                 location = nameOrLocation
             } else {
                 // A bare word is a remote name; guessing it is a folder would push somewhere unexpected.
                 throw YardError.notFound("No remote named '\(nameOrLocation)' in .yard/config (see `yard data remote list`). To use a folder, give a path with a '/', e.g. ./\(nameOrLocation).")
             }
-        } else if let name = repository.config.defaultRemote, let configured = remotes[name] {
+        } else if let defaultName = repository.config.defaultRemote, let configured = remotes[defaultName] {
             location = configured
-        } else if remotes.count == 1, let only = remotes.values.first {
-            location = only
+            name = defaultName
+        } else if remotes.count == 1, let only = remotes.first {
+            location = only.value
+            name = only.key
         } else {
-            throw YardError.invalid("No remote chosen. Add one with `yard data remote add <name> <folder-or-url> --default`, or pass -r <name|folder|url>.")
+            throw YardError.invalid("No remote chosen. Add one with `yard data remote add <name> <folder|url|s3://bucket/prefix> --default`, or pass -r <name|folder|url|s3://bucket/prefix>.")
+        }
+        if location.hasPrefix("s3://") {
+            return try S3Remote(uri: location, settings: name.flatMap { repository.config.remoteSettings?[$0] },
+                                environment: ProcessInfo.processInfo.environment)
         }
         if location.hasPrefix("http://") || location.hasPrefix("https://") {
             return try ServerRemote(baseURL: location)

@@ -3,7 +3,7 @@ import Foundation
 import YardData
 
 struct DataRemoteOption: ParsableArguments {
-    @Option(name: .shortAndLong, help: "Remote name from .yard/config, a folder, or a yard server URL (default: the default remote).")
+    @Option(name: .shortAndLong, help: "Remote name from .yard/config, a folder, a yard server URL or s3://bucket/prefix (default: the default remote).")
     var remote: String?
 }
 
@@ -19,6 +19,7 @@ struct DataPushCommand: AsyncParsableCommand {
               yard data push
               yard data push -r /mnt/share/yard data/images
               yard data push -r http://127.0.0.1:5000
+              yard data push -r s3://my-bucket/datasets
             """)
 
     @Argument(help: "Tracked paths (default: all).")

@@ -15,7 +15,7 @@ struct ServerCommand: AsyncParsableCommand {
 
             For several servers behind a load balancer, put the metadata in PostgreSQL and the artifacts in S3: --store postgresql://user@host:5432/database (options: ?sslmode=disable|prefer|require, ?schema=name, ?pool_max=16, ?connect_timeout=5; the password from the URL or PGPASSWORD). Each server brings the schema up to date at start-up under an advisory lock (or run `yard db upgrade` first). While PostgreSQL is unreachable, requests fail with 503 and succeed again once it is back.
 
-            Artifacts can live in an S3-compatible bucket: --artifacts s3://bucket/prefix, with the endpoint from --s3-endpoint-url (or AWS_ENDPOINT_URL / MLFLOW_S3_ENDPOINT_URL; AWS when unset), the region from --s3-region (or AWS_REGION / AWS_DEFAULT_REGION; us-east-1) and the credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN. The server checks the bucket before it starts and says which of endpoint, bucket, key id or secret is wrong. Uploads above 16 MiB go up in parts and appear only once complete.
+            Artifacts can live in an S3-compatible bucket: --artifacts s3://bucket/prefix, with the endpoint from --s3-endpoint-url (or AWS_ENDPOINT_URL / MLFLOW_S3_ENDPOINT_URL; AWS when unset), the region from --s3-region (or AWS_REGION / AWS_DEFAULT_REGION; us-east-1) and the credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN. The server checks the bucket before it starts and says which of endpoint, bucket, key id or secret is wrong. Uploads above 16 MiB go up in parts and appear only once complete. With several servers, --objects s3://bucket/prefix shares the objects of `yard data push` through a bucket (the layout of a direct `yard data remote add … s3://…`); an upload is acknowledged once it is there, and each server keeps a verified copy of what it serves.
 
             Limits, one per surface: MLflow JSON requests up to 64 MiB, native API JSON up to 16 MiB, one artifact upload up to --max-artifact-size, one data object up to --max-object-size; larger bodies get 413 CONTENT_TOO_LARGE. An upload that would leave less than --min-free-disk free gets 507 INSUFFICIENT_STORAGE. A connection silent for --idle-timeout seconds is closed.
 
@@ -29,6 +29,7 @@ struct ServerCommand: AsyncParsableCommand {
               yard server --host 0.0.0.0 --store sqlite:///srv/yard/meta.db --artifacts /mnt/artifacts
               PGPASSWORD=… yard server --host 0.0.0.0 --store postgresql://yard@db:5432/yard --artifacts s3://ml-artifacts/yard
               AWS_ACCESS_KEY_ID=… AWS_SECRET_ACCESS_KEY=… yard server --artifacts s3://ml-artifacts/yard --s3-endpoint-url http://127.0.0.1:9000
+              PGPASSWORD=… yard server --store postgresql://yard@db:5432/yard --artifacts s3://ml/artifacts --objects s3://ml/objects
               yard server --host 0.0.0.0 --allowed-hosts yard.example.com
               yard server --max-artifact-size 50GiB --min-free-disk 10GiB
               yard server --serving-poll-interval 5 --prediction-log-retain 1000000
@@ -48,6 +49,9 @@ struct ServerCommand: AsyncParsableCommand {
 
     @Option(help: "Artifact root: a folder path, file:///path or s3://bucket/prefix (default: <data-dir>/artifacts).")
     var artifacts: String?
+
+    @Option(help: "Share the objects `yard data push` sends between replicas in a bucket: s3://bucket/prefix (default: <data-dir>/objects only). Uses the S3 endpoint, region and credentials of the artifact root.")
+    var objects: String?
 
     @OptionGroup(title: "S3 artifact root")
     var s3: S3ServerOptions
@@ -129,7 +133,7 @@ struct ServerCommand: AsyncParsableCommand {
             limits: limits, idleTimeoutSeconds: idleTimeout,
             allowedHosts: allowedHosts.map { $0.split(separator: ",").map(String.init) }, serving: serving,
             monitoring: MonitoringSettings(pipelineWorkspaces: pipelineWorkspaces),
-            s3: try s3Settings())
+            s3: try s3Settings(), objectsURI: objects)
         let application: any ApplicationProtocol
         do {
             let components = try await buildComponents(configuration)
@@ -138,6 +142,7 @@ struct ServerCommand: AsyncParsableCommand {
             Console.line("Modelyard tracking server")
             Console.line("  database:  \(components.databasePath)")
             Console.line("  artifacts: \(components.artifactRoot)")
+            if components.objects.shared != nil { Console.line("  objects:   \(components.objects.displayName)") }
             application = try buildApplication(components: components, configuration: configuration, logger: logger) { boundPort in
                 Console.line("  listening: http://\(host):\(boundPort)")
                 Console.line("Point MLflow clients at it with MLFLOW_TRACKING_URI=http://\(host):\(boundPort)")

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import YardBlobs
 import YardCore
 import YardData
 
@@ -131,41 +132,6 @@ public struct ServerRemote: Remote {
                 try await Task.sleep(nanoseconds: UInt64(attempt) * 200_000_000)
                 attempt += 1
             }
-        }
-    }
-}
-
-/// A file read in 1 MiB chunks as the upload consumes them, so memory stays flat for any object size.
-struct FileChunks: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    let path: String
-
-    func makeAsyncIterator() -> Iterator { Iterator(path: path) }
-
-    final class Iterator: AsyncIteratorProtocol {
-        private var descriptor: Int32
-
-        init(path: String) {
-            descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        }
-
-        func next() async throws -> ByteBuffer? {
-            guard descriptor >= 0 else { throw YardError(.internalError, "Cannot read a cache object: \(String(cString: strerror(errno)))") }
-            var buffer = ByteBuffer()
-            buffer.reserveCapacity(1 << 20)
-            let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 1 << 20) { pointer in
-                Swift.max(0, read(descriptor, pointer.baseAddress, pointer.count))
-            }
-            if count == 0 {
-                close(descriptor)
-                descriptor = -1
-                return nil
-            }
-            return buffer
-        }
-
-        deinit {
-            if descriptor >= 0 { close(descriptor) }
         }
     }
 }

@@ -9,9 +9,34 @@ public struct RepositoryConfig: Sendable, Equatable, Codable {
         public var type: String?
     }
 
+    /// Where an `s3://` remote's service is, when not (only) from the AWS environment variables. Never
+    /// credentials: those come from the environment of whoever pushes or pulls.
+    public struct RemoteSettings: Sendable, Equatable, Codable {
+        public var endpointURL: String?
+        public var region: String?
+        /// `path` or `virtual`.
+        public var addressing: String?
+
+        enum CodingKeys: String, CodingKey {
+            case region, addressing
+            case endpointURL = "endpoint_url"
+        }
+
+        public init(endpointURL: String? = nil, region: String? = nil, addressing: String? = nil) {
+            self.endpointURL = endpointURL
+            self.region = region
+            self.addressing = addressing
+        }
+
+        public var isEmpty: Bool { endpointURL == nil && region == nil && addressing == nil }
+    }
+
     public var cache: Cache?
-    /// Remote name → a folder path (relative to the repository root or absolute) or a `yard server` URL.
+    /// Remote name → a folder path (relative to the repository root or absolute), a `yard server` URL or
+    /// an `s3://bucket/prefix` URI.
     public var remotes: [String: String]?
+    /// Remote name → settings of an `s3://` remote, for those that have any.
+    public var remoteSettings: [String: RemoteSettings]?
     public var defaultRemote: String?
     /// The `yard server` that dataset versions are registered with (`yard data add --name`).
     public var server: String?
@@ -19,6 +44,7 @@ public struct RepositoryConfig: Sendable, Equatable, Codable {
     enum CodingKeys: String, CodingKey {
         case cache, remotes, server
         case defaultRemote = "default_remote"
+        case remoteSettings = "remote_settings"
     }
 
     public init() {

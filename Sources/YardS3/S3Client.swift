@@ -79,7 +79,7 @@ public struct S3Client: Sendable {
         while true {
             attempt += 1
             try Task.checkCancellation()
-            let failure: S3Failure
+            var failure: S3Failure
             do {
                 let response = try await http.execute(signedRequest(operation, payloadHash: payloadHash), deadline: .now() + .init(operation.timeout))
                 let status = Int(response.status.code)
@@ -92,6 +92,9 @@ public struct S3Client: Sendable {
                 if Task.isCancelled || error is CancellationError { throw CancellationError() }
                 failure = .transport(error)
             }
+            if case .status(403, let body) = failure, body.code == nil, operation.method == .HEAD {
+                failure = .status(403, await explainForbiddenHead(operation, payloadHash: payloadHash) ?? body)
+            }
             if operation.idempotent, failure.isRetryable, attempt < retry.attempts {
                 try await Task.sleep(for: delay)
                 delay *= 4
@@ -99,6 +102,19 @@ public struct S3Client: Sendable {
             }
             throw failure.error(operation: operation, endpoint: endpoint, credentials: credentials, attempts: attempt)
         }
+    }
+
+    /// A HEAD answer has no body, so a 403 to one cannot say whether the key id, the secret or a policy is
+    /// at fault: the same request as a one-byte GET gets the error document that does.
+    private func explainForbiddenHead(_ operation: Operation, payloadHash: String) async -> S3ErrorBody? {
+        var probe = operation
+        probe.method = .GET
+        probe.headers.append(("range", "bytes=0-0"))
+        guard let response = try? await http.execute(signedRequest(probe, payloadHash: payloadHash), deadline: .now() + .init(operation.timeout)),
+              response.status.code == 403,
+              let body = try? await response.body.collect(upTo: 256 << 10) else { return nil }
+        let explained = S3ErrorBody(xml: Array(body.readableBytesView))
+        return explained.code == nil ? nil : explained
     }
 
     /// The request as sent: URL, headers (host, payload hash, date, token, Authorization) and body.

@@ -34,7 +34,7 @@ public struct ServerComponents: Sendable {
     public let lineage: LineageService
     public let metrics: PrometheusCollectorRegistry
     // Data versioning: the object store remotes push to, and the dataset registry.
-    public let objects: ObjectCache
+    public let objects: ServerObjects
     public let datasets: any DatasetStore
     /// Deployments, the prediction log and serving metrics.
     public let serving: ServingComponents
@@ -56,7 +56,8 @@ public func buildComponents(_ configuration: ServerConfiguration) async throws -
                                    artifactRootPath: artifactStore.folder?.root)
     let registry = RegistryService(registry: store, tracking: store)
     let metrics = PrometheusCollectorRegistry()
-    let objects = try ObjectCache(root: configuration.absoluteDataDirectory + "/objects")
+    let objects = ServerObjects(cache: try ObjectCache(root: configuration.absoluteDataDirectory + "/objects"),
+                                shared: try sharedObjectStore(configuration))
     return ServerComponents(
         databasePath: databasePath, artifactRoot: artifactStore.proxy.displayName, artifacts: artifacts,
         artifactFolder: artifactStore.folder,
@@ -94,10 +95,7 @@ func openMetadataStore(_ location: ServerConfiguration.StoreLocation,
     case .postgres(let settings):
         let store = try await PostgresStore(settings: settings)
         try await store.ensureDefaultExperiment(artifactLocation: defaultExperimentLocation)
-        guard let metadata = store as? any MetadataStore else {
-            throw YardError(.notImplemented, "This build's PostgreSQL store does not implement every store protocol yet.")
-        }
-        return (metadata, settings.displayName)
+        return (store, settings.displayName)
     }
 }
 
@@ -186,7 +184,7 @@ public func buildApplication(
             Task {
                 let swept = (try? await components.artifactFolder?.sweepTemporaries(olderThan: 3600)) ?? 0
                 let sweptObjects = (try? await NIOThreadPool.singleton.runIfActive {
-                    components.objects.removeTemporaries(olderThan: 3600)
+                    components.objects.cache.removeTemporaries(olderThan: 3600)
                 }) ?? 0
                 if swept + sweptObjects > 0 {
                     logger.info("removed stale temporary upload files", metadata: ["count": "\(swept + sweptObjects)"])

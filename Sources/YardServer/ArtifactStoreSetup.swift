@@ -1,5 +1,6 @@
 import YardBlobs
 import YardCore
+import YardData
 import YardS3
 
 /// The proxied artifact store a configuration names, with what else the server needs to know about it.
@@ -29,11 +30,27 @@ struct ArtifactStoreSetup: Sendable {
     }
 }
 
+/// The bucket `--objects s3://…` names, as the remote the server's object cache shares through: the
+/// layout a direct `yard data remote add origin s3://…` uses too, so both see the same objects.
+func sharedObjectStore(_ configuration: ServerConfiguration) throws -> (any Remote)? {
+    guard let location = try configuration.sharedObjectsLocation() else { return nil }
+    let client = S3Client(endpoint: try configuration.s3.endpoint(),
+                          credentials: try configuration.s3.requireCredentials(for: location))
+    return S3Remote(client: client, location: location)
+}
+
 extension ServerComponents {
     /// Confirms the artifact store can be used before the server answers: for a bucket, that the endpoint
     /// answers, the bucket exists and the access key id and secret are accepted, failing with an error
     /// that names which of them is wrong. A folder was already opened when the components were built.
     public func checkArtifactStore() async throws {
+        if let shared = objects.shared as? S3Remote {
+            do {
+                try await shared.client.checkBucket(shared.location.bucket)
+            } catch let error as YardError {
+                throw YardError(error.code, "The object store \(shared.location) cannot be used: \(error.message)")
+            }
+        }
         guard let bucket = artifacts.proxy as? S3ArtifactStore else { return }
         do {
             try await bucket.checkAccess()

@@ -47,7 +47,7 @@ public struct MonitoringComponents: Sendable {
 }
 
 func buildMonitoringComponents(store: any MonitoringStore, serving: any ServingStore, datasets: any DatasetStore,
-                               objects: ObjectCache, referenceFolder: String, settings: MonitoringSettings,
+                               objects: ServerObjects, referenceFolder: String, settings: MonitoringSettings,
                                metrics registry: PrometheusCollectorRegistry) -> MonitoringComponents {
     let metrics = MonitoringMetrics(registry: registry)
     let references = ServerReferenceResolver(datasets: datasets, objects: objects, folder: referenceFolder)
@@ -84,7 +84,7 @@ struct MonitorSchedulerService: Service {
 /// to this server (`yard data push`): the registry gives the digest, the object store the bytes.
 public struct ServerReferenceResolver: ReferenceResolver {
     let datasets: any DatasetStore
-    let objects: ObjectCache
+    let objects: ServerObjects
     /// Where readable names (`<digest>.csv`) for object files are linked, so readers can go by extension.
     let folder: String
 
@@ -97,11 +97,13 @@ public struct ServerReferenceResolver: ReferenceResolver {
             throw YardError.invalid("Dataset '\(dataset)' version \(version.shortDigest) is a folder; a monitor's reference must be one CSV or JSON-lines file (register it with `yard data add --name \(dataset) <file>`).")
         }
         let content = try ContentDigest.parse(version.digest)
-        let objects = self.objects
+        let objects = self.objects.cache
         let folder = self.folder
         let fileExtension = Self.tableExtension(of: version.source)
+        // Another replica may have received the bytes: fetch them into this server's cache first.
+        let present = try await self.objects.ensureLocal(content)
         return try await NIOThreadPool.singleton.runIfActive {
-            guard objects.contains(content) else {
+            guard present, objects.contains(content) else {
                 throw YardError(.resourceDoesNotExist, "Dataset '\(dataset)' version \(version.shortDigest) is registered, but its bytes are not on this server; push it with `yard data push -r <this server's URL> \(version.source ?? "<file>")`.")
             }
             let object = objects.path(for: content)

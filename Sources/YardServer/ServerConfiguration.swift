@@ -14,6 +14,9 @@ public struct ServerConfiguration: Sendable {
     public var storeURI: String?
     /// A folder (`file:///…` or a path) or a bucket (`s3://bucket/prefix`); nil = `<data-dir>/artifacts`.
     public var artifactsURI: String?
+    /// Where the content-addressed objects of `yard data` are shared between replicas (`s3://bucket/prefix`);
+    /// nil keeps them in `<data-dir>/objects` only.
+    public var objectsURI: String?
     /// How an `s3://` artifact root is reached: endpoint, region, addressing, credentials.
     public var s3: S3Settings
     /// How large a body each surface accepts, and how much free disk an upload must leave.
@@ -32,7 +35,8 @@ public struct ServerConfiguration: Sendable {
     public init(host: String = "127.0.0.1", port: Int = 5000, dataDirectory: String = "yard-data",
                 storeURI: String? = nil, artifactsURI: String? = nil, limits: BodyLimits = BodyLimits(),
                 idleTimeoutSeconds: Int = 60, allowedHosts: [String]? = nil, serving: ServingSettings = ServingSettings(),
-                monitoring: MonitoringSettings = MonitoringSettings(), s3: S3Settings = S3Settings()) {
+                monitoring: MonitoringSettings = MonitoringSettings(), s3: S3Settings = S3Settings(),
+                objectsURI: String? = nil) {
         self.host = host
         self.port = port
         self.dataDirectory = dataDirectory
@@ -44,6 +48,7 @@ public struct ServerConfiguration: Sendable {
         self.serving = serving
         self.monitoring = monitoring
         self.s3 = s3
+        self.objectsURI = objectsURI
     }
 
     var absoluteDataDirectory: String {
@@ -89,6 +94,15 @@ public struct ServerConfiguration: Sendable {
     public func artifactRoot() throws(YardError) -> ArtifactRoot {
         if let uri = artifactsURI, uri.hasPrefix("s3://") { return .s3(try S3Location(uri: uri)) }
         return .folder(try artifactRootPath())
+    }
+
+    /// The bucket objects are shared in, if any.
+    public func sharedObjectsLocation() throws(YardError) -> S3Location? {
+        guard let uri = objectsURI, !uri.isEmpty else { return nil }
+        guard uri.hasPrefix("s3://") else {
+            throw .invalid("--objects \(uri): only an S3-compatible bucket (s3://bucket/prefix) can be shared; leave it out to keep objects in <data-dir>/objects.")
+        }
+        return try S3Location(uri: uri)
     }
 
     /// The artifact folder; an `s3://` root is answered by `artifactRoot()` instead.

@@ -166,13 +166,14 @@ def main() -> int:
                                json={"experiment_id": "0", "start_time": int(time.time() * 1000)}, timeout=30)
         created.raise_for_status()
         known_runs = {r["info"]["run_id"] for r in before["runs"]}
-        if created.json()["run"]["info"]["run_id"] in known_runs:
+        new_run = created.json()["run"]["info"]["run_id"]
+        if new_run in known_runs:
             print("[dbcopy] FAIL: a new run reused a copied id")
             return 1
         name, existing = next(((n, v) for n, v in before["model_versions"].items() if v), (None, None))
         if name:
             made = session.post(copied.url + API + "/model-versions/create",
-                                json={"name": name, "source": "models:/m-dbcopy"}, timeout=30)
+                                json={"name": name, "source": f"runs:/{new_run}/model", "run_id": new_run}, timeout=30)
             made.raise_for_status()
             number = int(made.json()["model_version"]["version"])
             highest = max(int(v["version"]) for v in existing)

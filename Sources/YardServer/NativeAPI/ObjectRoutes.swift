@@ -12,14 +12,17 @@ import YardData
 ///   (fsync, rename) only if it matches the name, so the store never holds a partial or wrong object.
 /// - `GET /objects/{sha256}`: the object's bytes.
 /// File writes, fsyncs and renames run on NIO's thread pool, never on Swift's cooperative pool.
+/// With a shared store (`ServerObjects`), an upload is acknowledged once it is there too, and a download
+/// of an object another replica received fetches it first.
 struct ObjectRoutes {
-    let objects: ObjectCache
+    let objects: ServerObjects
     let limits: BodyLimits
     /// 100,000 digests of 64 hex characters, with JSON punctuation.
     static var maxMissingBodyBytes: Int { 8 << 20 }
 
     func register(on router: RouteCollection<YardRequestContext>) {
         let objects = self.objects
+        let cache = objects.cache
         let threads = NIOThreadPool.singleton
         let limits = UploadLimits(maximumBytes: self.limits.objectBytes, minimumFreeBytes: self.limits.minimumFreeDiskBytes,
                                   option: "--max-object-size")
@@ -34,7 +37,7 @@ struct ObjectRoutes {
                 parsed.append(try ContentDigest.parse(text))
             }
             let digests = parsed
-            let missing = try await threads.runIfActive { digests.filter { !objects.contains($0) } }
+            let missing = try await objects.missing(digests)
             return Response.json(.object([("missing", .array(missing.map { .string($0.hex) }))]))
         }
         router.put("/objects/:digest") { request, context in
@@ -43,13 +46,19 @@ struct ObjectRoutes {
             declared.declaredBytes = request.headers[.contentLength].flatMap { Int64($0) }
             let upload = declared
             try upload.checkDeclared("object \(digest.hex)")
-            if try await threads.runIfActive({ objects.contains(digest) }) {
+            if try await objects.isStored(digest) {
                 for try await _ in request.body {}  // already stored: content addressing makes this a no-op
                 return Response.json(.object([("digest", .string(digest.hex)), ("stored", .bool(false))]))
             }
+            if try await threads.runIfActive({ cache.contains(digest) }) {
+                // Here but not yet shared (an earlier upload's copy failed): share the verified copy.
+                for try await _ in request.body {}
+                try await objects.share(digest)
+                return Response.json(.object([("digest", .string(digest.hex)), ("stored", .bool(true))]), status: .created)
+            }
             let writer = try await threads.runIfActive { () throws -> HashingObjectWriter in
-                try upload.checkFreeSpace(at: objects.root, needing: upload.declaredBytes ?? 0, store: "object store")
-                return try objects.beginObject()
+                try upload.checkFreeSpace(at: cache.root, needing: upload.declaredBytes ?? 0, store: "object store")
+                return try cache.beginObject()
             }
             do {
                 for try await buffer in request.body {
@@ -61,7 +70,7 @@ struct ObjectRoutes {
                     }
                 }
                 try await threads.runIfActive {
-                    let batch = objects.beginBatch()
+                    let batch = cache.beginBatch()
                     try batch.finish(writer, expected: digest, source: "the upload")
                     try batch.commit()
                 }
@@ -69,14 +78,15 @@ struct ObjectRoutes {
                 writer.abort()
                 throw error
             }
+            try await objects.share(digest)
             return Response.json(.object([("digest", .string(digest.hex)), ("stored", .bool(true))]), status: .created)
         }
         router.get("/objects/:digest") { _, context in
             let digest = try Self.digest(context)
-            guard let size = try await threads.runIfActive({ objects.size(of: digest) }) else {
+            guard try await objects.ensureLocal(digest), let size = try await threads.runIfActive({ cache.size(of: digest) }) else {
                 throw YardError.notFound("Object \(digest.hex) is not on this server.")
             }
-            let body = try await FileIO(threadPool: threads).loadFile(path: objects.path(for: digest), context: context)
+            let body = try await FileIO(threadPool: threads).loadFile(path: cache.path(for: digest), context: context)
             return Response(status: .ok, headers: [.contentType: "application/octet-stream", .contentLength: String(size)], body: body)
         }
     }
