@@ -114,9 +114,18 @@ public final class PostgresStore: Sendable {
                 }
             }
             group.addTask {
-                try await Task.sleep(for: timeout)
-                if leased.isSet { return nil }
-                throw await self.diagnoseUnreachable()
+                var waited = Duration.zero
+                while true {
+                    try await Task.sleep(for: timeout)
+                    waited += timeout
+                    if leased.isSet { return nil }
+                    if let cause = await self.diagnoseUnreachable() { throw cause }
+                    // PostgreSQL answers, so every pooled connection is busy: a queue under load, not an
+                    // outage, and worth waiting for a while longer.
+                    if waited >= Self.busyPoolPatience {
+                        throw self.unavailable("all \(self.settings.maximumConnections) pooled connections stayed busy for \(waited)")
+                    }
+                }
             }
             while let next = try await group.next() {
                 if let value = next {
@@ -128,9 +137,13 @@ public final class PostgresStore: Sendable {
         }
     }
 
+    /// How long a request waits for a pooled connection while PostgreSQL itself answers.
+    static let busyPoolPatience = Duration.seconds(60)
+
     /// Why no connection came: the pool keeps retrying and does not say, so one direct connection attempt
-    /// names the cause (nothing listening, an unknown user, a wrong password, a missing database).
-    func diagnoseUnreachable() async -> YardError {
+    /// names the cause (nothing listening, an unknown user, a wrong password, a missing database); nil when
+    /// that attempt succeeds, i.e. the server is there and the pool's connections are merely all in use.
+    func diagnoseUnreachable() async -> YardError? {
         let fallback = unavailable("no connection within \(settings.connectTimeoutSeconds) s")
         guard settings.sslMode != "require" else { return fallback }
         var configuration = PostgresConnection.Configuration(
@@ -140,7 +153,7 @@ public final class PostgresStore: Sendable {
         do {
             let connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
             try? await connection.close()
-            return fallback
+            return nil
         } catch {
             return mapped(error) as? YardError ?? fallback
         }

@@ -202,7 +202,7 @@ struct PredictionLoggerTests {
         let logger = PredictionLogger(store: store, configuration: .init(flushInterval: .milliseconds(20)))
         let loop = Task { await logger.run() }
         for _ in 0..<10 { logger.record(prediction(logger), sampleRate: 1) }
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(60)
         while try await store.predictionCount(deployment: "churn") < 10, ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
