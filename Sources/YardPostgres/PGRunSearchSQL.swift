@@ -61,7 +61,7 @@ enum PGRunSearchSQL {
             return try PGComparison.exists(inner: inner, key: clause.key, valueColumn: "t.value",
                                            comparator: clause.comparator, value: clause.value, md5Indexed: true)
         case .attribute:
-            return try PGComparison.make(column: try attributeColumn(clause.key), comparator: clause.comparator, value: clause.value)
+            return try PGComparison.make(column: try RunSearchColumns.attribute(clause.key), comparator: clause.comparator, value: clause.value)
         case .dataset:
             if clause.key == "context" {
                 let test = try PGComparison.make(column: "t.value", comparator: clause.comparator, value: clause.value)
@@ -77,20 +77,6 @@ enum PGRunSearchSQL {
                 EXISTS (SELECT 1 FROM run_dataset_inputs i JOIN datasets d ON d.dataset_uuid = i.dataset_uuid
                 WHERE i.run_uuid = r.run_uuid AND \(test.sql))
                 """, test.values)
-        }
-    }
-
-    static func attributeColumn(_ key: String) throws -> String {
-        switch key {
-        case "run_id": return "r.run_uuid"
-        case "run_name": return "r.name"
-        case "status": return "r.status"
-        case "user_id": return "r.user_id"
-        case "artifact_uri": return "r.artifact_uri"
-        case "lifecycle_stage": return "r.lifecycle_stage"
-        case "start_time", "created": return "r.start_time"
-        case "end_time": return "r.end_time"
-        default: throw YardError.invalid("Invalid attribute key '\(key)' specified.")
         }
     }
 
@@ -112,7 +98,7 @@ enum PGRunSearchSQL {
             join = PGStatement("LEFT JOIN tags \(alias) ON \(alias).run_uuid = r.run_uuid AND \(alias).key = ?", [.text(order.key)])
             expression = "\(alias).value"
         case .attribute:
-            expression = try attributeColumn(order.key)
+            expression = try RunSearchColumns.attribute(order.key)
         case .dataset:
             throw YardError.invalid("Invalid order_by entity 'dataset'.")
         }
