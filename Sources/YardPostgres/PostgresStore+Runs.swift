@@ -159,21 +159,23 @@ extension PostgresStore {
     /// REPLACE row by row gives (one multi-row upsert may not touch a key twice, hence the de-duplication).
     static func upsertTags(_ pg: PGConnection, runId: String, tags: [Tag]) async throws {
         guard !tags.isEmpty else { return }
-        var lastValue: [String: String] = [:]
+        // Keyed by bytes: Swift's String equality merges canonically equivalent spellings (U+00C5 and
+        // U+212B) that the byte-collated key column, like SQLite, keeps apart.
+        var lastValue: [[UInt8]: String] = [:]
         var keys: [String] = []
         for tag in tags {
-            if lastValue.updateValue(tag.value, forKey: tag.key) == nil { keys.append(tag.key) }
+            if lastValue.updateValue(tag.value, forKey: Array(tag.key.utf8)) == nil { keys.append(tag.key) }
         }
         for start in stride(from: 0, to: keys.count, by: rowsPerInsert) {
             let chunk = keys[start..<min(start + rowsPerInsert, keys.count)]
             var values: [PGValue] = []
             values.reserveCapacity(chunk.count * 3)
-            for key in chunk { values += [.text(runId), .text(key), .text(lastValue[key] ?? "")] }
+            for key in chunk { values += [.text(runId), .text(key), .text(lastValue[Array(key.utf8)] ?? "")] }
             try await pg.execute("INSERT INTO tags (run_uuid, key, value) VALUES "
                                  + Array(repeating: "(?, ?, ?)", count: chunk.count).joined(separator: ", ")
                                  + " ON CONFLICT (run_uuid, key) DO UPDATE SET value = EXCLUDED.value", values)
         }
-        if let runName = lastValue[ReservedTags.runName] {
+        if let runName = lastValue[Array(ReservedTags.runName.utf8)] {
             try await pg.execute("UPDATE runs SET name = ? WHERE run_uuid = ?", [.text(runName), .text(runId)])
         }
     }

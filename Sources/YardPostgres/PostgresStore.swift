@@ -169,8 +169,17 @@ public final class PostgresStore: Sendable {
         if PGErrors.isUnavailable(error) {
             return unavailable(Self.describe(error))
         }
+        if PGErrors.isRetryable(error) {
+            // Every retry lost its race: the data is fine and the request may be sent again.
+            return YardError(.temporarilyUnavailable, "The PostgreSQL store kept losing races with concurrent writes to the same rows; retry the request.")
+        }
         if let psql = error as? PSQLError, let message = psql.serverInfo?[.message] {
             switch psql.serverInfo?[.sqlState] {
+            case "22021", "22P05":
+                // SQLite stores what PostgreSQL's text type refuses (a NUL character): the caller's value, not a fault here.
+                return YardError.invalid("PostgreSQL cannot store this text (\(message)); remove NUL (\\u0000) characters from names, keys and values.")
+            case "54000":
+                return YardError.invalid("A value is too long for PostgreSQL to index (\(message)); shorten the name, key or id.")
             case "28P01":
                 return YardError(.temporarilyUnavailable, "PostgreSQL refused the password for user '\(settings.username)' (\(message)): check the password in the store URL or PGPASSWORD.")
             case "28000":

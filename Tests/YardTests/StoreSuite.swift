@@ -197,6 +197,37 @@ struct StoreSuite {
 
     // MARK: Runs
 
+    /// Keys are bytes to both stores: two canonically equivalent spellings (which Swift's String equality
+    /// merges) are two tags, each with its own value. A NUL character is stored by SQLite; PostgreSQL's text
+    /// type refuses it, which must be the caller's 400, never a 500.
+    @Test(arguments: StoreFactory.allCases)
+    func tagKeysAreBytesAndUnstorableTextIsTheCallersError(_ factory: StoreFactory) async throws {
+        let directory = TemporaryDirectory()
+        let store = try await factory.make(directory)
+        let info = try await makeRun(store)
+        let composed = "\u{00C5}ngstr\u{00F6}m", compatibility = "\u{212B}ngstr\u{00F6}m"
+        #expect(composed == compatibility, "Swift calls them equal; the stores must not")
+        try await store.logBatch(runId: info.runId, metrics: [], params: [],
+                                 tags: [Tag(key: composed, value: "a"), Tag(key: compatibility, value: "b")])
+        let tags = try await store.run(id: info.runId).tags.filter { $0.key.hasSuffix("ngstr\u{00F6}m") }
+        #expect(Set(tags.map { Array($0.key.utf8) }) == [Array(composed.utf8), Array(compatibility.utf8)])
+        #expect(tags.first { Array($0.key.utf8) == Array(composed.utf8) }?.value == "a")
+        #expect(tags.first { Array($0.key.utf8) == Array(compatibility.utf8) }?.value == "b")
+
+        let nul = Tag(key: "with-nul", value: "a\u{0}b")
+        switch factory {
+        case .sqlite:
+            try await store.logBatch(runId: info.runId, metrics: [], params: [], tags: [nul])
+        case .postgres:
+            let error = await #expect(throws: YardError.self) {
+                try await store.logBatch(runId: info.runId, metrics: [], params: [], tags: [nul])
+            }
+            #expect(error?.code == .invalidParameterValue)
+            #expect(error?.message.contains("NUL") == true)
+            #expect(try await store.run(id: info.runId).tags.contains { $0.key == "with-nul" } == false)
+        }
+    }
+
     @Test(arguments: StoreFactory.allCases)
     func runsKeepTheirDataAndTheLatestMetricRule(_ factory: StoreFactory) async throws {
         let directory = TemporaryDirectory()
