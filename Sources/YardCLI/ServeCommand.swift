@@ -125,7 +125,8 @@ struct ServeCommand: AsyncParsableCommand {
             } catch let error as YardError {
                 throw ValidationError("Cannot open the store under --data-dir \(dataDirectory): \(error.message)")
             }
-            return (RegistryModelSource(registry: components.registry, tracking: components.tracking, artifacts: components.artifacts),
+            return (RegistryModelSource(registry: components.registry, tracking: components.tracking, artifacts: components.artifacts,
+                                        cacheDirectory: components.configuration.servingModelCache),
                     "registry in \(components.databasePath)")
         }
         let environment = ProcessInfo.processInfo.environment["MLFLOW_TRACKING_URI"]

@@ -71,7 +71,8 @@ public func buildComponents(_ configuration: ServerConfiguration) async throws -
         datasets: store,
         serving: buildServingComponents(
             catalog: ServingStoreCatalog(store: store), store: store, history: store,
-            source: RegistryModelSource(registry: registry, tracking: tracking, artifacts: artifacts),
+            source: RegistryModelSource(registry: registry, tracking: tracking, artifacts: artifacts,
+                                        cacheDirectory: configuration.servingModelCache),
             metrics: metrics, settings: configuration.serving),
         monitoring: buildMonitoringComponents(
             store: store, serving: store, datasets: store, objects: objects,

@@ -105,6 +105,9 @@ public struct ServerConfiguration: Sendable {
         return try S3Location(uri: uri)
     }
 
+    /// Where models whose artifacts are in a bucket are copied to be served.
+    public var servingModelCache: String { absoluteDataDirectory + "/serving-models" }
+
     /// The artifact folder; an `s3://` root is answered by `artifactRoot()` instead.
     public func artifactRootPath() throws(YardError) -> String {
         guard let uri = artifactsURI, !uri.isEmpty else { return absoluteDataDirectory + "/artifacts" }

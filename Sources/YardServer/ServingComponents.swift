@@ -55,11 +55,15 @@ public struct RegistryModelSource: ModelSource {
     let registry: RegistryService
     let tracking: TrackingService
     let artifacts: ArtifactRoots
+    /// Where models kept in a store off this machine's disk (an S3 bucket) are copied to be loaded; nil
+    /// refuses such models.
+    let mirror: ModelArtifactMirror?
 
-    public init(registry: RegistryService, tracking: TrackingService, artifacts: ArtifactRoots) {
+    public init(registry: RegistryService, tracking: TrackingService, artifacts: ArtifactRoots, cacheDirectory: String? = nil) {
         self.registry = registry
         self.tracking = tracking
         self.artifacts = artifacts
+        self.mirror = cacheDirectory.map { ModelArtifactMirror(cacheDirectory: $0) }
     }
 
     public func resolve(_ reference: ModelReference) async throws -> ResolvedModel {
@@ -76,12 +80,13 @@ public struct RegistryModelSource: ModelSource {
             return try await LocalPathModelSource().resolve(reference)
         }
         let location = try await registry.downloadURI(name: version.name, version: String(version.version))
-        let folder = try await localFolder(of: location)
+        let folder = try await localFolder(of: location, model: version.name, version: String(version.version))
         return ResolvedModel(name: version.name, version: String(version.version), path: folder)
     }
 
-    /// The folder behind an artifact location; `runs:/<run_id>/<path>` goes through the run's artifact root.
-    func localFolder(of location: String) async throws -> String {
+    /// The folder behind an artifact location (for a bucket, its local copy); `runs:/<run_id>/<path>` goes
+    /// through the run's artifact root.
+    func localFolder(of location: String, model: String, version: String) async throws -> String {
         var uri = location
         var subpath = ""
         if location.hasPrefix("runs:/") {
@@ -93,10 +98,11 @@ public struct RegistryModelSource: ModelSource {
             subpath = rest.count > 1 ? rest[1] : ""
         }
         let (store, path) = try artifacts.locate(uri, subpath)
-        guard let local = store as? LocalArtifactStore else {
-            throw YardError(.notImplemented, "Model artifacts at '\(location)' are not on this machine's disk; serving reads local artifact stores only.")
+        if let local = store as? LocalArtifactStore { return try local.resolve(path) }
+        guard let mirror else {
+            throw YardError(.notImplemented, "Model artifacts at '\(location)' are not on this machine's disk, and this model server has no folder to copy them to.")
         }
-        return try local.resolve(path)
+        return try await mirror.localCopy(of: path, in: store, model: model, version: version, location: location)
     }
 }
 

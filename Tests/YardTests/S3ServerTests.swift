@@ -7,7 +7,7 @@ import Testing
 import YardCore
 import YardJSON
 @testable import YardS3
-import YardServer
+@testable import YardServer
 
 @Suite("S3 settings and artifact root configuration")
 struct S3SettingsTests {
@@ -128,5 +128,43 @@ struct S3ServerTests {
         let error = await #expect(throws: YardError.self) { try await components.checkArtifactStore() }
         #expect(error?.code == .temporarilyUnavailable)
         #expect(error?.message.contains("S3 endpoint http://127.0.0.1:\(port) is unreachable") == true)
+    }
+
+    /// Serving on a bucket: a registered version whose artifacts went up through the proxy is copied once
+    /// into the data folder, loaded and scored; a second deployment of it reuses the copy.
+    @Test func aModelInTheBucketIsServed() async throws {
+        let s3 = try S3TestServer.connection()
+        var configuration = configuration(s3)
+        configuration.serving = ServingSettings(pollInterval: .milliseconds(100))
+        let components = try await buildComponents(configuration)
+        let app = try buildApplication(components: components, configuration: configuration)
+        let onnx = try Data(contentsOf: ServingTestServer.fixtures.appendingPathComponent("linear_v1.onnx"))
+        let mlmodel = "flavors:\n  onnx:\n    data: model.onnx\n    onnx_version: 1.23.2\nmlflow_version: 3.18.0\n"
+        try await app.test(.router) { client in
+            let base = "/api/2.0/mlflow-artifacts/artifacts/models/price"
+            try await client.execute(uri: base + "/model.onnx", method: .put, body: ByteBuffer(bytes: Array(onnx))) { #expect($0.status == .ok) }
+            try await client.execute(uri: base + "/MLmodel", method: .put, body: ByteBuffer(string: mlmodel)) { #expect($0.status == .ok) }
+            _ = try await components.registry.createModel(name: "price", description: nil, tags: [], userId: nil)
+            _ = try await components.registry.createVersion(name: "price", source: "mlflow-artifacts:/models/price", runId: nil, modelId: nil,
+                                                            tags: [], runLink: nil, description: nil, userId: nil, actor: "test")
+            for name in ["price", "price-again"] {
+                let created = try await client.call(.post, "/api/v1/deployments", #"{"name": "\#(name)", "model_uri": "models:/price/1"}"#)
+                #expect(created.status == 200, "\(String(decoding: created.body, as: UTF8.self))")
+                let scored = try await client.call(.post, "/serving/\(name)/invocations", #"{"dataframe_split": {"columns": ["a", "b"], "data": [[1, 2]]}}"#)
+                #expect(scored.status == 200, "\(String(decoding: scored.body, as: UTF8.self))")
+                #expect(firstNumber(scored.json["predictions"]) == 5)  // y = a + 2b
+            }
+        }
+        let copies = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/serving-models/price")
+        #expect(copies.count == 1 && copies[0].hasPrefix("1-"), "one copy of version 1, no staging left: \(copies)")
+        let copied = directory.path + "/serving-models/price/" + copies[0] + "/model.onnx"
+        #expect(FileManager.default.contents(atPath: copied) == onnx)
+    }
+
+    @Test func listedNamesThatCannotBeFileNamesAreRefused() throws {
+        for name in ["", ".", "..", "a/b", "a\\b", "a\u{0}b"] {
+            #expect(throws: YardError.self) { try ModelArtifactMirror.checkedName(name) }
+        }
+        #expect(try ModelArtifactMirror.checkedName("model.onnx") == "model.onnx")
     }
 }
