@@ -137,6 +137,40 @@ def test_data_pushed_through_one_replica_is_pulled_through_another(replicas, tmp
     assert (second / "train.csv").read_text() == "id,label\n" + rows
 
 
+def test_a_deployment_made_on_one_replica_is_served_by_every_replica(replicas):
+    """The model's artifacts go to the bucket through one replica, the deployment is created on another, and
+    every replica loads it from the bucket (each its own verified copy) and scores the same answer."""
+    servers, _ = replicas
+    name = f"served-{uuid.uuid4().hex[:8]}"
+    onnx = (REPO / "Tests/Fixtures/serving/linear_v1.onnx").read_bytes()
+    mlmodel = "flavors:\n  onnx:\n    data: model.onnx\n    onnx_version: 1.23.2\nmlflow_version: 3.18.0\n"
+    base = f"/api/2.0/mlflow-artifacts/artifacts/models/{name}"
+    assert api(servers[0], "PUT", base + "/model.onnx", data=onnx).status_code == 200
+    assert api(servers[0], "PUT", base + "/MLmodel", data=mlmodel.encode()).status_code == 200
+    assert api(servers[1], "POST", "/api/2.0/mlflow/registered-models/create", json={"name": name}).status_code == 200
+    made = api(servers[1], "POST", "/api/2.0/mlflow/model-versions/create",
+               json={"name": name, "source": f"mlflow-artifacts:/models/{name}"})
+    assert made.status_code == 200, made.text
+    created = api(servers[2], "POST", "/api/v1/deployments", json={"name": name, "model_uri": f"models:/{name}/1"})
+    assert created.status_code == 200, created.text
+
+    row = {"dataframe_split": {"columns": ["a", "b"], "data": [[1, 2]]}}
+    for server in servers:
+        deadline = time.monotonic() + 60
+        while True:
+            scored = api(server, "POST", f"/serving/{name}/invocations", json=row)
+            if scored.status_code == 200 or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        assert scored.status_code == 200, f"{server.url}: {scored.status_code} {scored.text}"
+        assert scored.headers["x-model-version"] == "1"
+        predictions = scored.json()["predictions"]
+        first = predictions[0]
+        while isinstance(first, (list, dict)):
+            first = next(iter(first.values())) if isinstance(first, dict) else first[0]
+        assert first == 5  # y = a + 2b
+
+
 def test_version_numbers_have_no_gap_or_duplicate_when_replicas_race(replicas):
     from mlflow.tracking import MlflowClient
 
