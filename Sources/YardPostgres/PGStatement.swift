@@ -181,9 +181,10 @@ enum PGErrors {
             default:
                 break
             }
-            // admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections
+            // admin_shutdown, crash_shutdown, cannot_connect_now; insufficient resources (too many connections,
+            // out of memory or lock table space, disk full): the server's state, not the request's fault.
             if let state = psql.serverInfo?[.sqlState] {
-                return state.hasPrefix("57P") || state == "53300" || state.hasPrefix("08")
+                return state.hasPrefix("57P") || state.hasPrefix("53") || state.hasPrefix("08")
             }
             return false
         }

@@ -13,7 +13,10 @@ struct PostgresSearchPlanTests {
     static func populated() async throws -> (PostgresStore, TemporaryDirectory) {
         let directory = TemporaryDirectory()
         let store = try await PostgresTestCluster.store(for: directory)
-        try await store.write { pg in
+        // Plain autocommit statements, not the store's SERIALIZABLE writes: 100,000 rows read through foreign
+        // keys would take predicate locks enough to exhaust the lock table shared with concurrent tests.
+        try await store.withConnection { connection in
+            let pg = PGConnection(connection: connection, logger: store.logger)
             _ = try await pg.execute("""
                 INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, creation_time, last_update_time)
                 SELECT e, 'plan-' || e, 'mlflow-artifacts:/' || e, 'active', 0, 0 FROM generate_series(1, 20) e
