@@ -171,22 +171,10 @@ enum PGExperimentSearch {
     static func condition(for clause: SearchClause) throws -> PGStatement {
         switch clause.entity {
         case .attribute:
-            let column: String
-            switch clause.key {
-            case "name": column = "e.name"
-            case "experiment_id": column = "e.experiment_id"
-            case "creation_time": column = "e.creation_time"
-            case "last_update_time": column = "e.last_update_time"
-            default: throw YardError.invalid("Invalid attribute key '\(clause.key)' specified.")
-            }
+            let column = try ExperimentSearchColumns.attribute(clause.key)
             if column == "e.experiment_id" {
-                let numeric: SearchValue
-                switch clause.value {
-                case .string(let s): numeric = .number(Double(s) ?? -1)
-                case .list(let items): numeric = .list(items.map { String(Int64($0) ?? -1) })
-                default: numeric = clause.value
-                }
-                return try PGComparison.make(column: column, comparator: clause.comparator, value: numeric, numericList: true)
+                return try PGComparison.make(column: column, comparator: clause.comparator,
+                                             value: ExperimentSearchColumns.numericId(clause.value), numericList: true)
             }
             return try PGComparison.make(column: column, comparator: clause.comparator, value: clause.value)
         case .tag:
@@ -199,13 +187,6 @@ enum PGExperimentSearch {
     }
 
     static func orderTerm(_ order: SearchOrder) throws -> String {
-        let direction = order.ascending ? "ASC" : "DESC"
-        switch (order.entity, order.key) {
-        case (.attribute, "name"): return "e.name \(direction)"
-        case (.attribute, "experiment_id"): return "e.experiment_id \(direction)"
-        case (.attribute, "creation_time"): return "e.creation_time \(direction)"
-        case (.attribute, "last_update_time"): return "e.last_update_time \(direction)"
-        default: throw YardError.invalid("Invalid order_by entity: \(order.key)")
-        }
+        try ExperimentSearchColumns.orderTerm(order)
     }
 }
