@@ -186,6 +186,7 @@ public func buildApplication(
                 let swept = (try? await components.artifactFolder?.sweepTemporaries(olderThan: 3600)) ?? 0
                 let sweptObjects = (try? await NIOThreadPool.singleton.runIfActive {
                     components.objects.cache.removeTemporaries(olderThan: 3600)
+                        + ModelArtifactMirror.removeAbandonedStaging(under: configuration.servingModelCache, olderThan: 3600)
                 }) ?? 0
                 if swept + sweptObjects > 0 {
                     logger.info("removed stale temporary upload files", metadata: ["count": "\(swept + sweptObjects)"])

@@ -91,6 +91,23 @@ struct ModelArtifactMirror: Sendable {
         }
     }
 
+    /// Removes staging folders (`<model>/<version>-<key>.partial-…`) a killed process left, once older than
+    /// `age` seconds (younger ones may be copies in progress). Blocking: call it on NIO's thread pool.
+    static func removeAbandonedStaging(under cacheDirectory: String, olderThan age: TimeInterval) -> Int {
+        let files = FileManager.default
+        let cutoff = Date().addingTimeInterval(-age)
+        var removed = 0
+        for model in (try? files.contentsOfDirectory(atPath: cacheDirectory)) ?? [] {
+            let folder = cacheDirectory + "/" + model
+            for name in (try? files.contentsOfDirectory(atPath: folder)) ?? [] where name.contains(".partial-") {
+                let path = folder + "/" + name
+                guard let modified = (try? files.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < cutoff else { continue }
+                if (try? files.removeItem(atPath: path)) != nil { removed += 1 }
+            }
+        }
+        return removed
+    }
+
     /// A listed name as one local path segment: never empty, `.`, `..`, nor carrying a separator or NUL.
     static func checkedName(_ name: String) throws(YardError) -> String {
         guard !name.isEmpty, name != ".", name != "..", !name.contains("/"), !name.contains("\\"), !name.contains("\u{0}") else {

@@ -161,6 +161,22 @@ struct S3ServerTests {
         #expect(FileManager.default.contents(atPath: copied) == onnx)
     }
 
+    @Test func abandonedStagingFoldersAreSweptOnceStale() throws {
+        let cache = directory.path + "/serving-models"
+        let stale = cache + "/price/1-abc.partial-old", fresh = cache + "/price/1-abc.partial-new", done = cache + "/price/1-abc"
+        for folder in [stale, fresh, done] {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: folder + "/model.onnx", contents: Data("x".utf8))
+        }
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: stale)
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-7200)], ofItemAtPath: done)
+        #expect(ModelArtifactMirror.removeAbandonedStaging(under: cache, olderThan: 3600) == 1)
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(FileManager.default.fileExists(atPath: fresh), "a copy in progress is left alone")
+        #expect(FileManager.default.fileExists(atPath: done + "/model.onnx"), "a finished copy is kept however old")
+        #expect(ModelArtifactMirror.removeAbandonedStaging(under: directory.path + "/nothing-here", olderThan: 0) == 0)
+    }
+
     @Test func listedNamesThatCannotBeFileNamesAreRefused() throws {
         for name in ["", ".", "..", "a/b", "a\\b", "a\u{0}b"] {
             #expect(throws: YardError.self) { try ModelArtifactMirror.checkedName(name) }
