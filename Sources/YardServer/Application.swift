@@ -56,6 +56,11 @@ public func buildComponents(_ configuration: ServerConfiguration) async throws -
                                    artifactRootPath: artifactStore.folder?.root)
     let registry = RegistryService(registry: store, tracking: store)
     let metrics = PrometheusCollectorRegistry()
+    // Before any deployment loads, so no copy is removed while it is being read.
+    let modelCache = configuration.servingModelCache, retention = configuration.servingModelRetention
+    _ = try? await NIOThreadPool.singleton.runIfActive {
+        ModelArtifactMirror.removeUnusedCopies(under: modelCache, olderThan: retention)
+    }
     let objects = ServerObjects(cache: try ObjectCache(root: configuration.absoluteDataDirectory + "/objects"),
                                 shared: try sharedObjectStore(configuration))
     return ServerComponents(

@@ -26,7 +26,13 @@ struct ModelArtifactMirror: Sendable {
         let target = "\(cacheDirectory)/\(safeModel)/\(version)-\(key)"
         let single = entry.isDirectory ? nil : try Self.checkedName((path as NSString).lastPathComponent)
         let result = single.map { target + "/" + $0 } ?? target
-        if FileManager.default.fileExists(atPath: target) { return result }
+        if FileManager.default.fileExists(atPath: target) {
+            // The folder's time is when the copy was last used: `removeUnusedCopies` keeps what is in use.
+            try? await NIOThreadPool.singleton.runIfActive {
+                try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: target)
+            }
+            return result
+        }
 
         let staging = target + ".partial-\(UUID().uuidString)"
         try await NIOThreadPool.singleton.runIfActive {
@@ -45,7 +51,13 @@ struct ModelArtifactMirror: Sendable {
         } catch {
             try? FileManager.default.removeItem(atPath: staging)
             // Another request (or replica sharing the folder) may have finished the same copy meanwhile.
-            if FileManager.default.fileExists(atPath: target) { return result }
+            if FileManager.default.fileExists(atPath: target) {
+            // The folder's time is when the copy was last used: `removeUnusedCopies` keeps what is in use.
+            try? await NIOThreadPool.singleton.runIfActive {
+                try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: target)
+            }
+            return result
+        }
             throw error
         }
         return result
@@ -104,6 +116,29 @@ struct ModelArtifactMirror: Sendable {
                 guard let modified = (try? files.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < cutoff else { continue }
                 if (try? files.removeItem(atPath: path)) != nil { removed += 1 }
             }
+        }
+        return removed
+    }
+
+    /// Removes finished copies not used for `age` seconds (each use refreshes a copy's time), so versions
+    /// retired long ago do not fill the disk; one still deployed is simply copied again when it next loads.
+    /// A copy is renamed to a staging name before it is deleted, so a deletion cut short is never taken for
+    /// a whole copy (and the staging sweep finishes it). Blocking: call it on NIO's thread pool, at start-up.
+    static func removeUnusedCopies(under cacheDirectory: String, olderThan age: TimeInterval) -> Int {
+        let files = FileManager.default
+        let cutoff = Date().addingTimeInterval(-age)
+        var removed = 0
+        for model in (try? files.contentsOfDirectory(atPath: cacheDirectory)) ?? [] {
+            let folder = cacheDirectory + "/" + model
+            for name in (try? files.contentsOfDirectory(atPath: folder)) ?? [] where !name.contains(".partial-") {
+                let path = folder + "/" + name
+                guard let modified = (try? files.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < cutoff else { continue }
+                let doomed = path + ".partial-unused-\(UUID().uuidString)"
+                guard (try? files.moveItem(atPath: path, toPath: doomed)) != nil else { continue }
+                try? files.removeItem(atPath: doomed)
+                removed += 1
+            }
+            _ = rmdir(folder)  // only if empty: a copy starting meanwhile keeps its folder
         }
         return removed
     }

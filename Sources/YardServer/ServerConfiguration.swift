@@ -108,6 +108,10 @@ public struct ServerConfiguration: Sendable {
     /// Where models whose artifacts are in a bucket are copied to be served.
     public var servingModelCache: String { absoluteDataDirectory + "/serving-models" }
 
+    /// A model copy in `servingModelCache` unused this long (seconds) is removed at start-up; a version
+    /// still deployed is copied again from the bucket when it next loads.
+    public var servingModelRetention: TimeInterval = 14 * 24 * 3600
+
     /// The artifact folder; an `s3://` root is answered by `artifactRoot()` instead.
     public func artifactRootPath() throws(YardError) -> String {
         guard let uri = artifactsURI, !uri.isEmpty else { return absoluteDataDirectory + "/artifacts" }

@@ -148,6 +148,11 @@ struct S3ServerTests {
             _ = try await components.registry.createVersion(name: "price", source: "mlflow-artifacts:/models/price", runId: nil, modelId: nil,
                                                             tags: [], runLink: nil, description: nil, userId: nil, actor: "test")
             for name in ["price", "price-again"] {
+                if name == "price-again" {  // the copy is reused, and its time says it was used
+                    let copy = try FileManager.default.contentsOfDirectory(atPath: directory.path + "/serving-models/price")[0]
+                    try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-30 * 24 * 3600)],
+                                                          ofItemAtPath: directory.path + "/serving-models/price/" + copy)
+                }
                 let created = try await client.call(.post, "/api/v1/deployments", #"{"name": "\#(name)", "model_uri": "models:/price/1"}"#)
                 #expect(created.status == 200, "\(String(decoding: created.body, as: UTF8.self))")
                 let scored = try await client.call(.post, "/serving/\(name)/invocations", #"{"dataframe_split": {"columns": ["a", "b"], "data": [[1, 2]]}}"#)
@@ -159,6 +164,8 @@ struct S3ServerTests {
         #expect(copies.count == 1 && copies[0].hasPrefix("1-"), "one copy of version 1, no staging left: \(copies)")
         let copied = directory.path + "/serving-models/price/" + copies[0] + "/model.onnx"
         #expect(FileManager.default.contents(atPath: copied) == onnx)
+        let used = try FileManager.default.attributesOfItem(atPath: directory.path + "/serving-models/price/" + copies[0])[.modificationDate] as? Date
+        #expect(used.map { $0 > Date().addingTimeInterval(-3600) } == true, "reusing a copy refreshes its time: \(String(describing: used))")
     }
 
     @Test func abandonedStagingFoldersAreSweptOnceStale() throws {
@@ -175,6 +182,22 @@ struct S3ServerTests {
         #expect(FileManager.default.fileExists(atPath: fresh), "a copy in progress is left alone")
         #expect(FileManager.default.fileExists(atPath: done + "/model.onnx"), "a finished copy is kept however old")
         #expect(ModelArtifactMirror.removeAbandonedStaging(under: directory.path + "/nothing-here", olderThan: 0) == 0)
+    }
+
+    @Test func copiesUnusedForLongAreRemovedAndUsedOnesKept() throws {
+        let cache = directory.path + "/serving-models"
+        let retired = cache + "/old-model/1-abc", current = cache + "/price/2-def", staging = cache + "/price/3-ghi.partial-new"
+        for folder in [retired, current, staging] {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: folder + "/model.onnx", contents: Data("x".utf8))
+        }
+        let month = Date().addingTimeInterval(-30 * 24 * 3600)
+        for folder in [retired, staging] { try FileManager.default.setAttributes([.modificationDate: month], ofItemAtPath: folder) }
+        #expect(ModelArtifactMirror.removeUnusedCopies(under: cache, olderThan: 14 * 24 * 3600) == 1)
+        #expect(!FileManager.default.fileExists(atPath: cache + "/old-model"), "the emptied model folder goes too")
+        #expect(FileManager.default.fileExists(atPath: current + "/model.onnx"), "a copy used lately is kept")
+        #expect(FileManager.default.fileExists(atPath: staging), "staging folders are the sweep's, not this")
+        #expect(ModelArtifactMirror.removeUnusedCopies(under: directory.path + "/nothing-here", olderThan: 0) == 0)
     }
 
     @Test func listedNamesThatCannotBeFileNamesAreRefused() throws {
