@@ -22,9 +22,11 @@ public struct PostgresSchemaStatus: Sendable, Equatable {
 }
 
 extension PostgresStore {
-    /// Every domain's migrations in the order they apply; each domain keeps its own in its own file.
+    /// Every domain's migrations in the order they apply; each domain keeps its own in its own file, and a
+    /// later change goes after everything shipped before it.
     static var migrations: [PostgresMigration] {
         trackingMigrations + registryMigrations + datasetMigrations + servingMigrations + monitoringMigrations
+            + trackingSearchIndexMigrations
     }
 
     /// Applies what is pending and returns the ids it applied (empty when the schema was current).

@@ -60,6 +60,9 @@ extension PostgresStore {
                 results.append(result)
                 progress(.verified(result))
             }
+            // Planner statistics with the data, not a minute later from autovacuum: on tables it still
+            // believes empty, PostgreSQL picks nested loops that take seconds for a search.
+            for layout in ordered { try await pg.execute("ANALYZE \(quotedIdentifier(layout.name))") }
             // The copy is the snapshot, consistent by itself; writes a running server made after it are
             // not part of it, which the operator must hear about.
             let changed = try await source.tablesChangedSinceSnapshot()

@@ -7,6 +7,7 @@ extension PostgresStore {
     public func searchRuns(_ query: RunQuery) async throws -> Page<Run> {
         let window = try PageWindow(token: query.pageToken, requested: query.maxResults, cap: Validation.maxRunSearchResults)
         let statement = try PGRunSearchSQL.selectIds(query, limit: window.fetchLimit, offset: window.offset)
+        await plannerStatistics.ensurePresent(in: self)
         return try await read { pg in
             let ids = try await pg.query(statement).map { try $0.string("run_uuid") }
             let runs = try await Self.loadRuns(pg, ids: Array(ids.prefix(window.size)))
@@ -19,22 +20,26 @@ extension PostgresStore {
     static func loadRuns(_ pg: PGConnection, ids: [String]) async throws -> [Run] {
         guard !ids.isEmpty else { return [] }
         let page = PGValue.textArray(ids)
-        var byId: [String: Run] = [:]
+        // Runs sit in an array and are changed in place through their index: mutating a dictionary's value
+        // through an optional chain copied the whole run for every child row.
+        var runs: [Run] = []
+        var position: [String: Int] = [:]
         for row in try await pg.query("SELECT \(runColumns) FROM runs WHERE run_uuid = ANY(?::text[])", [page]) {
             let info = try runInfo(row)
-            byId[info.runId] = Run(info: info)
+            position[info.runId] = runs.count
+            runs.append(Run(info: info))
         }
-        guard !byId.isEmpty else { return [] }
+        guard !runs.isEmpty else { return [] }
         for row in try await pg.query("SELECT run_uuid, key, value FROM params WHERE run_uuid = ANY(?::text[]) ORDER BY run_uuid, key", [page]) {
-            byId[try row.string("run_uuid")]?.params.append(Param(key: try row.string("key"), value: try row.string("value")))
+            if let index = position[try row.string("run_uuid")] { runs[index].params.append(Param(key: try row.string("key"), value: try row.string("value"))) }
         }
         for row in try await pg.query("SELECT run_uuid, key, value FROM tags WHERE run_uuid = ANY(?::text[]) ORDER BY run_uuid, key", [page]) {
-            byId[try row.string("run_uuid")]?.tags.append(Tag(key: try row.string("key"), value: try row.string("value")))
+            if let index = position[try row.string("run_uuid")] { runs[index].tags.append(Tag(key: try row.string("key"), value: try row.string("value"))) }
         }
         for row in try await pg.query("""
             SELECT run_uuid, \(metricColumns) FROM latest_metrics WHERE run_uuid = ANY(?::text[]) ORDER BY run_uuid, key
             """, [page]) {
-            byId[try row.string("run_uuid")]?.metrics.append(try metric(row))
+            if let index = position[try row.string("run_uuid")] { runs[index].metrics.append(try metric(row)) }
         }
         var inputTags: [String: [String: [Tag]]] = [:]
         for row in try await pg.query("""
@@ -53,17 +58,17 @@ extension PostgresStore {
             let dataset = Dataset(name: try row.string("name"), digest: try row.string("digest"), sourceType: try row.string("source_type"),
                                   source: try row.string("source"), schema: try row.optionalString("schema"),
                                   profile: try row.optionalString("profile"))
-            byId[runId]?.datasetInputs.append(DatasetInput(tags: inputTags[runId]?[try row.string("dataset_uuid")] ?? [], dataset: dataset))
+            if let index = position[runId] { runs[index].datasetInputs.append(DatasetInput(tags: inputTags[runId]?[try row.string("dataset_uuid")] ?? [], dataset: dataset)) }
         }
         for row in try await pg.query("SELECT run_uuid, model_id FROM run_model_inputs WHERE run_uuid = ANY(?::text[]) ORDER BY run_uuid, model_id",
                                       [page]) {
-            byId[try row.string("run_uuid")]?.modelInputs.append(try row.string("model_id"))
+            if let index = position[try row.string("run_uuid")] { runs[index].modelInputs.append(try row.string("model_id")) }
         }
         for row in try await pg.query("""
             SELECT run_uuid, model_id, step FROM run_model_outputs WHERE run_uuid = ANY(?::text[]) ORDER BY run_uuid, model_id, step
             """, [page]) {
-            byId[try row.string("run_uuid")]?.modelOutputs.append(ModelOutput(modelId: try row.string("model_id"), step: try row.int64("step")))
+            if let index = position[try row.string("run_uuid")] { runs[index].modelOutputs.append(ModelOutput(modelId: try row.string("model_id"), step: try row.int64("step"))) }
         }
-        return ids.compactMap { byId[$0] }
+        return ids.compactMap { id in position[id].map { runs[$0] } }
     }
 }

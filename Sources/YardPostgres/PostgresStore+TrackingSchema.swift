@@ -142,6 +142,19 @@ extension PostgresStore {
         ]),
     ]
 
+    /// Param and tag lookups by (key, md5(value)) also carry the run id. A filter then probes one run's
+    /// row in the index whichever side of the join the planner puts it on: with tables not yet analysed
+    /// after a bulk load (autovacuum analyses a minute later), PostgreSQL chose this index for each run and
+    /// filtered every run with the same value, 2.5 s for a 10,000-run search that now takes milliseconds.
+    static let trackingSearchIndexMigrations: [PostgresMigration] = [
+        PostgresMigration(id: "v2-tracking-search-indexes", statements: [
+            "DROP INDEX params_by_key",
+            "CREATE INDEX params_by_key ON params(key, md5(value), run_uuid)",
+            "DROP INDEX tags_by_key",
+            "CREATE INDEX tags_by_key ON tags(key, md5(value), run_uuid)",
+        ]),
+    ]
+
     /// The default experiment "0" exists in every fresh store, as in MLflow.
     public func ensureDefaultExperiment(artifactLocation: String) async throws {
         try await write { pg in

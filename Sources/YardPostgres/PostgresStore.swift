@@ -17,6 +17,8 @@ public final class PostgresStore: Sendable {
     let logger: Logger
     public let settings: PostgresSettings
     private let runner: Task<Void, Never>
+    /// Run search asks it first, so a search right after a bulk load is not planned blind.
+    let plannerStatistics = PlannerStatistics()
 
     /// Opens the pool and brings the schema up to date (under an advisory lock; see `PostgresMigrator`).
     public convenience init(url: String, logger: Logger = Logger(label: "yard.postgres")) async throws {

@@ -73,6 +73,11 @@ struct DatabaseCopyTests {
         #expect(counts["experiments"] == 3)
         #expect(counts["model_versions"] == 2)
         #expect((counts["model_history"] ?? 0) >= 2)
+        // The planner knows what arrived: statistics were gathered in the copy, not left to autovacuum.
+        let estimated = try await target.read { pg in
+            try await pg.first("SELECT reltuples::bigint AS n FROM pg_class WHERE oid = to_regclass('metrics')")?.int64("n")
+        }
+        #expect(estimated == Int64(counts["metrics"] ?? -1), "planner's row count for metrics: \(String(describing: estimated))")
 
         let sourceTracking = TrackingService(store: source, defaultArtifactRoot: "mlflow-artifacts:/")
         let targetTracking = TrackingService(store: target, defaultArtifactRoot: "mlflow-artifacts:/")

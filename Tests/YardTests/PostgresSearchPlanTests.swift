@@ -10,7 +10,8 @@ import YardStore
 /// production.
 @Suite("PostgreSQL search plans", .enabled(if: PostgresTestCluster.isConfigured))
 struct PostgresSearchPlanTests {
-    static func populated() async throws -> (PostgresStore, TemporaryDirectory) {
+    /// `analyse: false` leaves the tables as a bulk load does until autovacuum comes round (a minute later).
+    static func populated(analyse: Bool = true) async throws -> (PostgresStore, TemporaryDirectory) {
         let directory = TemporaryDirectory()
         let store = try await PostgresTestCluster.store(for: directory)
         // Plain autocommit statements, not the store's SERIALIZABLE writes: 100,000 rows read through foreign
@@ -28,7 +29,8 @@ struct PostgresSearchPlanTests {
                 """)
             _ = try await pg.execute("""
                 INSERT INTO params (run_uuid, key, value)
-                SELECT md5(i::text), k, (i % 1000)::text FROM generate_series(1, 20000) i, unnest(ARRAY['lr', 'depth', 'seed']) k
+                SELECT md5(i::text), k, CASE k WHEN 'depth' THEN (i % 5)::text ELSE (i % 1000)::text END
+                FROM generate_series(1, 20000) i, unnest(ARRAY['lr', 'depth', 'seed']) k
                 """)
             _ = try await pg.execute("""
                 INSERT INTO tags (run_uuid, key, value) SELECT md5(i::text), 'team', 'team-' || (i % 500) FROM generate_series(1, 20000) i
@@ -37,7 +39,14 @@ struct PostgresSearchPlanTests {
                 INSERT INTO latest_metrics (run_uuid, key, timestamp, step, value, is_nan)
                 SELECT md5(i::text), k, 0, 0, (i % 10007) / 10007.0, 0 FROM generate_series(1, 20000) i, unnest(ARRAY['acc', 'loss']) k
                 """)
-            _ = try await pg.execute("ANALYZE")
+            if analyse {
+                _ = try await pg.execute("ANALYZE")
+            } else {
+                // Autovacuum would analyse them within a minute, sometimes during the test: keep them blind.
+                for table in PlannerStatistics.searchTables {
+                    _ = try await pg.execute("ALTER TABLE \(table) SET (autovacuum_enabled = false)")
+                }
+            }
         }
         return (store, directory)
     }
@@ -45,6 +54,16 @@ struct PostgresSearchPlanTests {
     static func plan(_ store: PostgresStore, _ query: RunQuery) async throws -> String {
         var statement = PGStatement("EXPLAIN ")
         statement.append(try PGRunSearchSQL.selectIds(query, limit: 101, offset: 0))
+        let explain = statement
+        return try await store.read { pg in
+            try await pg.query(explain).map { try $0.string("QUERY PLAN") }.joined(separator: "\n")
+        }
+    }
+
+    /// EXPLAIN ANALYZE: the plan PostgreSQL chose, run, with the rows each step actually read.
+    static func executedPlan(_ store: PostgresStore, _ query: RunQuery) async throws -> String {
+        var statement = PGStatement("EXPLAIN ANALYZE ")
+        statement.append(try PGRunSearchSQL.selectIds(query, limit: 1001, offset: 0))
         let explain = statement
         return try await store.read { pg in
             try await pg.query(explain).map { try $0.string("QUERY PLAN") }.joined(separator: "\n")
@@ -76,5 +95,28 @@ struct PostgresSearchPlanTests {
             #expect(plan.contains(index), "\(label) does not use \(index):\n\(plan)")
             #expect(!plan.contains("Seq Scan on runs"), "\(label) reads the whole runs table:\n\(plan)")
         }
+    }
+
+    /// A common value (a fifth of all runs) searched right after a bulk load, before any statistics: the
+    /// plan once joined each run to every param row with that value (millions of rows filtered, seconds).
+    /// The store's search analyses such tables first (`PlannerStatistics`), so the plan that follows is sane.
+    @Test func aSearchBeforeStatisticsDoesNotJoinEveryRunToEveryMatch() async throws {
+        let (store, directory) = try await Self.populated(analyse: false)
+        defer { store.close(); _ = directory }
+        let query = RunQuery(experimentIds: ["7"],
+                             filter: [SearchClause(entity: .metric, key: "loss", comparator: .less, value: .number(0.5)),
+                                      SearchClause(entity: .param, key: "depth", comparator: .equal, value: .string("1"))],
+                             orderBy: [SearchOrder(entity: .metric, key: "loss", ascending: false)], maxResults: 1000)
+        // Experiment 7 holds the runs i with i % 20 == 6, whose depth (i % 5) is 1: all of them, and 4,000 runs
+        // in all have depth 1. The fixture's formulas say which have a loss under 0.5.
+        let expected = (1...20_000).filter { $0 % 20 == 6 && Double($0 % 10_007) / 10_007.0 < 0.5 }.count
+        #expect(try await store.searchRuns(query).items.count == expected)
+        let plan = try await Self.executedPlan(store, query)
+        let filtered = plan.split(separator: "\n").compactMap { line -> Int? in
+            guard let range = line.range(of: "Rows Removed by Join Filter: ") else { return nil }
+            return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+        #expect(filtered.allSatisfy { $0 < 100_000 }, "a join filters \(filtered.max() ?? 0) rows:\n\(plan)")
+        #expect(!plan.contains("Seq Scan on runs"), "reads the whole runs table:\n\(plan)")
     }
 }
