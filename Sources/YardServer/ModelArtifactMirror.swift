@@ -106,16 +106,9 @@ struct ModelArtifactMirror: Sendable {
     /// Removes staging folders (`<model>/<version>-<key>.partial-…`) a killed process left, once older than
     /// `age` seconds (younger ones may be copies in progress). Blocking: call it on NIO's thread pool.
     static func removeAbandonedStaging(under cacheDirectory: String, olderThan age: TimeInterval) -> Int {
-        let files = FileManager.default
-        let cutoff = Date().addingTimeInterval(-age)
         var removed = 0
-        for model in (try? files.contentsOfDirectory(atPath: cacheDirectory)) ?? [] {
-            let folder = cacheDirectory + "/" + model
-            for name in (try? files.contentsOfDirectory(atPath: folder)) ?? [] where name.contains(".partial-") {
-                let path = folder + "/" + name
-                guard let modified = (try? files.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < cutoff else { continue }
-                if (try? files.removeItem(atPath: path)) != nil { removed += 1 }
-            }
+        for entry in entries(under: cacheDirectory, olderThan: age) where entry.isStaging {
+            if (try? FileManager.default.removeItem(atPath: entry.path)) != nil { removed += 1 }
         }
         return removed
     }
@@ -125,22 +118,33 @@ struct ModelArtifactMirror: Sendable {
     /// A copy is renamed to a staging name before it is deleted, so a deletion cut short is never taken for
     /// a whole copy (and the staging sweep finishes it). Blocking: call it on NIO's thread pool, at start-up.
     static func removeUnusedCopies(under cacheDirectory: String, olderThan age: TimeInterval) -> Int {
-        let files = FileManager.default
-        let cutoff = Date().addingTimeInterval(-age)
         var removed = 0
-        for model in (try? files.contentsOfDirectory(atPath: cacheDirectory)) ?? [] {
-            let folder = cacheDirectory + "/" + model
-            for name in (try? files.contentsOfDirectory(atPath: folder)) ?? [] where !name.contains(".partial-") {
-                let path = folder + "/" + name
-                guard let modified = (try? files.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < cutoff else { continue }
-                let doomed = path + ".partial-unused-\(UUID().uuidString)"
-                guard (try? files.moveItem(atPath: path, toPath: doomed)) != nil else { continue }
-                try? files.removeItem(atPath: doomed)
-                removed += 1
-            }
-            _ = rmdir(folder)  // only if empty: a copy starting meanwhile keeps its folder
+        for entry in entries(under: cacheDirectory, olderThan: age) where !entry.isStaging {
+            let doomed = entry.path + ".partial-unused-\(UUID().uuidString)"
+            guard (try? FileManager.default.moveItem(atPath: entry.path, toPath: doomed)) != nil else { continue }
+            try? FileManager.default.removeItem(atPath: doomed)
+            removed += 1
+        }
+        for model in (try? FileManager.default.contentsOfDirectory(atPath: cacheDirectory)) ?? [] {
+            _ = rmdir(cacheDirectory + "/" + model)  // only if empty: a copy starting meanwhile keeps its folder
         }
         return removed
+    }
+
+    /// The `<model>/<entry>` folders of the cache last modified more than `age` seconds ago.
+    private static func entries(under cacheDirectory: String, olderThan age: TimeInterval) -> [(path: String, isStaging: Bool)] {
+        let files = FileManager.default
+        let cutoff = Date().addingTimeInterval(-age)
+        var found: [(path: String, isStaging: Bool)] = []
+        for model in (try? files.contentsOfDirectory(atPath: cacheDirectory)) ?? [] {
+            let folder = cacheDirectory + "/" + model
+            for name in (try? files.contentsOfDirectory(atPath: folder)) ?? [] {
+                let path = folder + "/" + name
+                guard let modified = (try? files.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < cutoff else { continue }
+                found.append((path, name.contains(".partial-")))
+            }
+        }
+        return found
     }
 
     /// A listed name as one local path segment: never empty, `.`, `..`, nor carrying a separator or NUL.

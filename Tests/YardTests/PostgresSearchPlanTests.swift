@@ -51,19 +51,10 @@ struct PostgresSearchPlanTests {
         return (store, directory)
     }
 
-    static func plan(_ store: PostgresStore, _ query: RunQuery) async throws -> String {
-        var statement = PGStatement("EXPLAIN ")
-        statement.append(try PGRunSearchSQL.selectIds(query, limit: 101, offset: 0))
-        let explain = statement
-        return try await store.read { pg in
-            try await pg.query(explain).map { try $0.string("QUERY PLAN") }.joined(separator: "\n")
-        }
-    }
-
-    /// EXPLAIN ANALYZE: the plan PostgreSQL chose, run, with the rows each step actually read.
-    static func executedPlan(_ store: PostgresStore, _ query: RunQuery) async throws -> String {
-        var statement = PGStatement("EXPLAIN ANALYZE ")
-        statement.append(try PGRunSearchSQL.selectIds(query, limit: 1001, offset: 0))
+    /// EXPLAIN of the page's id query; `executed` runs it too (EXPLAIN ANALYZE), with the rows each step read.
+    static func plan(_ store: PostgresStore, _ query: RunQuery, executed: Bool = false) async throws -> String {
+        var statement = PGStatement(executed ? "EXPLAIN ANALYZE " : "EXPLAIN ")
+        statement.append(try PGRunSearchSQL.selectIds(query, limit: query.maxResults + 1, offset: 0))
         let explain = statement
         return try await store.read { pg in
             try await pg.query(explain).map { try $0.string("QUERY PLAN") }.joined(separator: "\n")
@@ -111,7 +102,7 @@ struct PostgresSearchPlanTests {
         // in all have depth 1. The fixture's formulas say which have a loss under 0.5.
         let expected = (1...20_000).filter { $0 % 20 == 6 && Double($0 % 10_007) / 10_007.0 < 0.5 }.count
         #expect(try await store.searchRuns(query).items.count == expected)
-        let plan = try await Self.executedPlan(store, query)
+        let plan = try await Self.plan(store, query, executed: true)
         let filtered = plan.split(separator: "\n").compactMap { line -> Int? in
             guard let range = line.range(of: "Rows Removed by Join Filter: ") else { return nil }
             return Int(line[range.upperBound...].prefix { $0.isNumber })
