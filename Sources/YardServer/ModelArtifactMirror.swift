@@ -51,13 +51,7 @@ struct ModelArtifactMirror: Sendable {
         } catch {
             try? FileManager.default.removeItem(atPath: staging)
             // Another request (or replica sharing the folder) may have finished the same copy meanwhile.
-            if FileManager.default.fileExists(atPath: target) {
-            // The folder's time is when the copy was last used: `removeUnusedCopies` keeps what is in use.
-            try? await NIOThreadPool.singleton.runIfActive {
-                try FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: target)
-            }
-            return result
-        }
+            if FileManager.default.fileExists(atPath: target) { return result }
             throw error
         }
         return result
